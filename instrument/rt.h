@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rt.h - the core of the in-process runtime, shared by its front-ends: the
+ * pthread shim (rt_pthread.c), the CPython/asyncio front-end and the TSan
+ * ABI runtime.
+ *
+ * Rules for everything that runs inside the traced program:
+ *  - never change what the program sees: return values and errno pass
+ *    through (rt_enter()/rt_leave() save and restore errno);
+ *  - never re-enter: a wrapper called while the runtime itself is running
+ *    on this thread (dlsym, libunwind, malloc inside the runtime) goes
+ *    straight to the real function;
+ *  - never block on a lock the program could hold; the hot path takes no
+ *    process-wide lock and reads no clock;
+ *  - on any internal failure (ENOSPC, mmap failure) print one warning and
+ *    stop recording; never crash.
+ */
+#ifndef HBT_RT_H
+#define HBT_RT_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../lib/hbt_codec.h"
+#include "../lib/hbt_format.h"
+
+#define RT_TLS __attribute__((tls_model("initial-exec")))
+#define RT_HIDDEN __attribute__((visibility("hidden")))
+#define RT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RT_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+/* Most locks one thread is tracked as holding at once (more are counted). */
+#define RT_MAX_HELD 1024
+
+struct rt_held_lock {
+	uint64_t obj;
+	uint8_t kind;
+	uint8_t op; /* HBT_OP_READ for shared holds */
+	uint32_t depth; /* recursive mutex relock depth */
+	uint32_t stack; /* where it was acquired */
+};
+
+/*
+ * Per-thread state.  Allocated with mmap (never malloc), registered in a
+ * global table so the watchdog and the exit path can see every thread.
+ */
+struct rt_thread {
+	uint32_t serial; /* 1 = first thread seen */
+	int32_t tid;
+	uint64_t pthread_self;
+
+	/* the chunk being filled */
+	uint8_t *chunk; /* mapped chunk (header first), NULL if none */
+	uint8_t *pos, *limit; /* write position, end of usable room */
+	uint32_t chunk_size;
+	uint32_t chunk_index;
+	struct hbt_codec_state codec;
+
+	/* what the thread holds and waits for (watchdog, misuse checks) */
+	uint32_t nheld;
+	struct rt_held_lock held[RT_MAX_HELD];
+	uint32_t held_overflow;
+	volatile uint64_t blocked_on; /* object of an untimed blocking call */
+	volatile uint8_t blocked_kind; /* its kind, HBT_OBJ_THREAD for join */
+	volatile uint32_t blocked_stack;
+
+	int in_runtime; /* re-entry depth */
+	bool ended;
+	bool detached;
+	bool joined;
+};
+
+/* Is the runtime recording at all (constructor done, not disabled)? */
+RT_HIDDEN extern int rt_active;
+
+/*
+ * Enter the runtime from a wrapper.  Returns the calling thread's state,
+ * or NULL when the wrapper must only call through (runtime inactive,
+ * re-entry, thread being torn down).  Saves errno; rt_leave() restores it.
+ */
+struct rt_thread *rt_enter(int *saved_errno) RT_HIDDEN;
+void rt_leave(struct rt_thread *t, int saved_errno) RT_HIDDEN;
+
+/* Append one event to the thread's current chunk (opens a new one when
+ * full).  Never fails visibly: on error recording stops. */
+void rt_emit(struct rt_thread *t, const struct hbt_event *ev) RT_HIDDEN;
+
+/*
+ * Capture the native stack of the caller with libunwind, skipping 'skip'
+ * innermost frames (the runtime's own), intern it and return its stack id.
+ * Cheap on a repeated call site: a per-thread cache avoids the global
+ * table.  Returns 0 if stacks are off or the capture failed.
+ */
+uint32_t rt_stack_here(struct rt_thread *t, int skip) RT_HIDDEN;
+
+/* Intern a stack given as raw frames (HBT_FRAME_* encoded, innermost
+ * first): Python front-end, TSan shadow stacks. */
+uint32_t rt_stack_intern(struct rt_thread *t, const uint64_t *frames,
+			 uint32_t nframes) RT_HIDDEN;
+
+/* Intern a string (names, Python file and function names); returns its id
+ * (>= 1), writing a STRING record the first time. */
+uint32_t rt_string_intern(struct rt_thread *t, const char *s,
+			  size_t len) RT_HIDDEN;
+
+/* Write a definition record (PYFRAME, OBJ_NAME, TASK_NAME, THREAD_NAME)
+ * encoded by the caller with an hbt_encode_* function; 'room' is an upper
+ * bound of its size. */
+void rt_emit_def(struct rt_thread *t, size_t room,
+		 size_t (*encode)(uint8_t *p, void *arg), void *arg) RT_HIDDEN;
+
+/*
+ * Per-object shadow state: a lock-free table keyed by object address.
+ * 'acq_seq' counts acquisitions (incremented while the lock is held for
+ * exclusive locks, atomically for shared ones), 'post_seq' counts posts.
+ */
+struct rt_shadow {
+	uint64_t key; /* object address, 0 = free slot */
+	uint64_t acq_seq;
+	uint64_t post_seq;
+	uint32_t owner; /* serial of the exclusive holder, 0 = none */
+	uint32_t readers; /* shared holders */
+	uint32_t waiters; /* threads blocked on it (cond, sem) */
+	uint8_t kind;
+	uint8_t mutex_type; /* enum hbt_mutex_type */
+	uint16_t flags;
+	uint64_t assoc; /* cond: the mutex it was used with */
+	uint32_t count; /* barrier count */
+	uint32_t init_stack;
+};
+
+/* Find or create the shadow entry of 'obj'.  Never NULL while rt_active. */
+struct rt_shadow *rt_shadow_get(uint64_t obj, uint8_t kind) RT_HIDDEN;
+/* Find only; NULL if never seen. */
+struct rt_shadow *rt_shadow_find(uint64_t obj) RT_HIDDEN;
+
+/* Held-lock bookkeeping of the calling thread. */
+void rt_held_push(struct rt_thread *t, uint64_t obj, uint8_t kind, uint8_t op,
+		  uint32_t stack) RT_HIDDEN;
+/* Returns the removed entry's depth before removal, or -1 if not held. */
+int rt_held_pop(struct rt_thread *t, uint64_t obj) RT_HIDDEN;
+struct rt_held_lock *rt_held_find(struct rt_thread *t, uint64_t obj) RT_HIDDEN;
+
+/* Thread registry, for the watchdog and exit handling. */
+uint32_t rt_thread_count(void) RT_HIDDEN;
+struct rt_thread *rt_thread_at(uint32_t i) RT_HIDDEN;
+struct rt_thread *rt_thread_by_serial(uint32_t serial) RT_HIDDEN;
+
+/* Options from the environment (HBTRACE_*), read once at start. */
+struct rt_options {
+	char out_pattern[512]; /* HBTRACE_OUT, default hbtrace.%p.hbt */
+	bool stacks; /* HBTRACE_STACKS=0 turns native stacks off */
+	int stack_depth; /* HBTRACE_STACK_DEPTH, default 16 */
+	int deadlock_action; /* HBTRACE_DEADLOCK: 0 report, 1 abort/exit */
+	int deadlock_ms; /* HBTRACE_DEADLOCK_MS, default 1000 */
+	bool python; /* HBTRACE_PYTHON=0 turns the front-end off */
+	bool quiet; /* HBTRACE_QUIET=1: no messages on stderr */
+};
+RT_HIDDEN extern struct rt_options rt_opts;
+
+/* Print a one-line message on stderr as "hbtrace: ..." without malloc. */
+void rt_warn(const char *fmt, ...) RT_HIDDEN
+	__attribute__((format(printf, 1, 2)));
+
+#endif /* HBT_RT_H */

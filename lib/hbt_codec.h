@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * hbt_codec.h - encoding and decoding of single records.
+ *
+ * Both directions live in hbt_codec.c, side by side per record type, so the
+ * writer (runtime, importers, generators) and the reader cannot drift.  The
+ * field mapping between a record and struct hbt_event is documented in
+ * hbt_format.h next to each record type.
+ */
+#ifndef HBT_CODEC_H
+#define HBT_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hbt_format.h"
+#include "hbt_reader.h"
+
+/*
+ * Per-chunk delta state.  Reset to zero at the start of every chunk so a
+ * chunk decodes on its own.
+ */
+struct hbt_codec_state {
+	uint64_t prev_obj;
+	uint64_t prev_addr;
+};
+
+/* Largest encoded event without its data bytes. */
+#define HBT_EVENT_MAX_BYTES 96
+
+/*
+ * Encode 'ev' (an event record, not a definition) at 'p'.  The caller
+ * guarantees HBT_EVENT_MAX_BYTES + ev->data_len bytes of room.  The type
+ * byte is stored last, after a compiler barrier, so a record cut short by
+ * the death of the process reads as the end of the chunk.  Returns the
+ * number of bytes written, 0 for an unknown type.
+ */
+size_t hbt_encode_event(uint8_t *p, struct hbt_codec_state *st,
+			const struct hbt_event *ev);
+
+/* Definitions.  Room needed: hbt_def_room(); same type-byte-last rule. */
+size_t hbt_encode_string(uint8_t *p, uint32_t id, const char *s, size_t len);
+size_t hbt_encode_stack(uint8_t *p, uint32_t id, const uint64_t *frames,
+			uint32_t nframes);
+size_t hbt_encode_module(uint8_t *p, uint64_t start, uint64_t end,
+			 uint64_t file_offset, const uint8_t *build_id,
+			 uint32_t build_id_len, const char *path,
+			 size_t path_len);
+size_t hbt_encode_module_unmap(uint8_t *p, uint64_t start, uint64_t end);
+size_t hbt_encode_thread_name(uint8_t *p, uint32_t serial, uint32_t name);
+size_t hbt_encode_obj_name(uint8_t *p, uint64_t obj, uint8_t kind,
+			   uint32_t name);
+size_t hbt_encode_pyframe(uint8_t *p, uint32_t id, uint32_t function,
+			  uint32_t file, uint32_t line, uint32_t first_line);
+size_t hbt_encode_task_name(uint8_t *p, uint64_t task, uint32_t name,
+			    uint32_t coro);
+size_t hbt_encode_note(uint8_t *p, uint32_t string_id);
+
+/* Upper bound of a definition's size given its variable part. */
+#define HBT_DEF_ROOM(var_bytes) (64 + (var_bytes))
+
+/*
+ * Decode one record at p (p < end).  Returns bytes consumed; 0 when the
+ * chunk ends here (type 0); a negative errno when the record is torn or
+ * malformed (-EPROTO) or has an unknown fixed-layout type (-ENOTSUP).
+ * Definitions are decoded into 'ev' too: STRING (obj = id, data),
+ * STACK (obj = id, arg = nframes, data = the raw frame varints: use
+ * hbt_decode_frames), MODULE (obj = start, obj2 = end, arg = file offset,
+ * data = path, data2 = build id), MODULE_UNMAP (obj, obj2), THREAD_NAME
+ * (obj = serial, arg = string), OBJ_NAME (obj, kind, arg = string),
+ * PYFRAME (obj = id, arg = function, arg2 = file, seq = line,
+ * seq2 = first line), TASK_NAME (obj = task, arg = name, arg2 = coro),
+ * NOTE (arg = string id), unknown extensible records (type only).
+ */
+ssize_t hbt_decode_record(const uint8_t *p, const uint8_t *end,
+			  struct hbt_codec_state *st, struct hbt_event *ev);
+
+/* Decode 'n' frames from a STACK record's data; returns 0 or -EPROTO. */
+int hbt_decode_frames(const uint8_t *data, uint32_t len, uint64_t *frames,
+		      uint32_t n);
+
+bool hbt_record_is_definition(uint8_t type);
+
+#endif /* HBT_CODEC_H */
