@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * analyze.h - running the analyses over traces.
+ *
+ * Each analysis is a set of callbacks over one pass of the merged event
+ * stream (perf lock's handler table).  All analyses see the same pass, so
+ * a trace is read once however many analyses run.  Symbolization happens
+ * in finish(), once the whole trace (and so every definition) is read.
+ */
+#ifndef HBT_ANALYZE_H
+#define HBT_ANALYZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "findings.h"
+#include "hbt_reader.h"
+
+struct symbolizer;
+
+struct analysis_options {
+	uint64_t loop_stall_ns; /* loop-stall threshold, default 100 ms */
+	bool no_predict; /* only report what happened */
+};
+
+/* What an analysis gets when it finishes: the reader (definitions),
+ * a symbolizer and the list to add findings to. */
+struct analysis_ctx {
+	struct hbt_reader *reader;
+	struct symbolizer *sym;
+	const struct analysis_options *opts;
+	const char *trace_path;
+	struct finding_list *out;
+};
+
+struct analysis_ops {
+	const char *name;
+	/* Allocate state; NULL on failure.  Optional: NULL state is fine. */
+	void *(*init)(const struct analysis_options *opts);
+	/* One event of the merged stream. */
+	void (*event)(void *state, const struct hbt_event *ev);
+	/* Trace fully read: produce findings; return 0 or -errno. */
+	int (*finish)(void *state, struct analysis_ctx *ctx);
+	void (*destroy)(void *state);
+};
+
+/* The registered analyses, NULL-terminated (analyze.c holds the table). */
+extern const struct analysis_ops *const hbt_analyses[];
+
+/*
+ * Read each trace once, run every analysis over it and append the
+ * findings, deduplicated and sorted, to 'out'.  On error returns -errno
+ * and a one-line message in 'err' naming the file.
+ */
+int analyze_traces(const char *const *paths, size_t npaths,
+		   const struct analysis_options *opts,
+		   struct finding_list *out, char *err, size_t errlen);
+
+#endif /* HBT_ANALYZE_H */
