@@ -21,7 +21,7 @@ LIB_SRC := $(sort $(wildcard lib/*.c) $(wildcard lib/*/*.c))
 LIB_OBJ := $(LIB_SRC:%.c=$(B)/obj/%.o)
 # lib files the in-process runtime may use (no libdw, no stdio-heavy code).
 RT_LIB_SRC := lib/hbt_codec.c
-RT_SRC := $(sort $(wildcard instrument/*.c) $(wildcard instrument/*/*.c))
+RT_SRC := $(filter-out instrument/stub/%,$(sort $(wildcard instrument/*.c) $(wildcard instrument/*/*.c)))
 RT_OBJ := $(RT_SRC:%.c=$(B)/obj/%.o) $(RT_LIB_SRC:%.c=$(B)/obj/rt/%.o)
 CMD_SRC := $(sort $(wildcard cmd/*.c))
 CMD_OBJ := $(CMD_SRC:%.c=$(B)/obj/%.o)
@@ -30,7 +30,7 @@ CLI_LIBS := -ldw -lelf -lm -lpthread
 RT_LIBS := -lunwind -ldl -lpthread
 
 .PHONY: all test unit e2e demo bench install clean deps format fuzz check-deps
-all: $(B)/hbtrace $(B)/libhbtrace.so $(B)/libhbt.a
+all: $(B)/hbtrace $(B)/libhbtrace.so $(B)/libhbt.a $(B)/libhbtrace-tsan.so $(B)/tsan-ld/libtsan.so
 
 $(B)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -55,6 +55,16 @@ $(B)/hbtrace: $(CMD_OBJ) $(B)/libhbt.a
 $(B)/libhbtrace.so: $(RT_OBJ)
 	$(CC) $(CFLAGS) -shared -Wl,-z,nodelete -Wl,--no-undefined -o $@ $(RT_OBJ) $(RT_LIBS)
 
+# hbtrace cc: the no-op __tsan_* runtime that instrumented binaries link
+# against, and a libtsan.so linker script sending gcc's -ltsan to it.
+$(B)/libhbtrace-tsan.so: instrument/stub/tsan_stub.c instrument/tsan_abi.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -shared -Wl,-soname,libhbtrace-tsan.so -o $@ $<
+
+$(B)/tsan-ld/libtsan.so:
+	@mkdir -p $(dir $@)
+	echo 'INPUT(-lhbtrace-tsan)' >$@
+
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 
 # ---- tests ---------------------------------------------------------------
@@ -74,10 +84,16 @@ demo: all
 bench: all
 	@tests/bench/run.sh
 
+# libFuzzer harnesses (clang); FUZZ_SECONDS per harness, default 60.
+fuzz: all
+	@tests/fuzz/run.sh
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/hbtrace $(DESTDIR)$(PREFIX)/share/man/man1
 	install -m 755 $(B)/hbtrace $(DESTDIR)$(PREFIX)/bin/hbtrace
 	install -m 644 $(B)/libhbtrace.so $(DESTDIR)$(PREFIX)/lib/hbtrace/libhbtrace.so
+	install -m 644 $(B)/libhbtrace-tsan.so $(DESTDIR)$(PREFIX)/lib/hbtrace/libhbtrace-tsan.so
+	install -D -m 644 $(B)/tsan-ld/libtsan.so $(DESTDIR)$(PREFIX)/lib/hbtrace/tsan-ld/libtsan.so
 	install -m 644 docs/hbtrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/hbtrace.1
 
 format:

@@ -26,18 +26,21 @@
 #include "../lib/hbt_codec.h"
 #include "../lib/hbt_format.h"
 
-#define RT_TLS __attribute__((tls_model("initial-exec")))
-#define RT_HIDDEN __attribute__((visibility("hidden")))
-#define RT_LIKELY(x) __builtin_expect(!!(x), 1)
+#define RT_TLS	       __attribute__((tls_model("initial-exec")))
+#define RT_HIDDEN      __attribute__((visibility("hidden")))
+#define RT_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define RT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* Most locks one thread is tracked as holding at once (more are counted). */
 #define RT_MAX_HELD 1024
+/* Per-thread stack capture cache: entries, frames per entry. */
+#define RT_SCACHE_SIZE	 64
+#define RT_SCACHE_FRAMES 16
 
 struct rt_held_lock {
 	uint64_t obj;
 	uint8_t kind;
-	uint8_t op; /* HBT_OP_READ for shared holds */
+	uint8_t op;	/* HBT_OP_READ for shared holds */
 	uint32_t depth; /* recursive mutex relock depth */
 	uint32_t stack; /* where it was acquired */
 };
@@ -52,7 +55,7 @@ struct rt_thread {
 	uint64_t pthread_self;
 
 	/* the chunk being filled */
-	uint8_t *chunk; /* mapped chunk (header first), NULL if none */
+	uint8_t *chunk;	      /* mapped chunk (header first), NULL if none */
 	uint8_t *pos, *limit; /* write position, end of usable room */
 	uint32_t chunk_size;
 	uint32_t chunk_index;
@@ -62,7 +65,7 @@ struct rt_thread {
 	uint32_t nheld;
 	struct rt_held_lock held[RT_MAX_HELD];
 	uint32_t held_overflow;
-	volatile uint64_t blocked_on; /* object of an untimed blocking call */
+	volatile uint64_t blocked_on;  /* object of an untimed blocking call */
 	volatile uint8_t blocked_kind; /* its kind, HBT_OBJ_THREAD for join */
 	volatile uint32_t blocked_stack;
 
@@ -70,7 +73,87 @@ struct rt_thread {
 	bool ended;
 	bool detached;
 	bool joined;
+
+	/* -- pthread shim bookkeeping (rt_core.c, rt_pthread.c) -- */
+	uint32_t parent;  /* creating thread's serial, 0 = none known */
+	bool exiting;	  /* inside pthread_exit: THREAD_END op 1 */
+	bool is_watchdog; /* the runtime's own thread: never reported */
+	void *(*start_fn)(void *); /* trampoline: the real start routine */
+	void *start_arg;
+	uint32_t blocked_gen; /* bumped at every blocking call (watchdog) */
+	/* direct-mapped caches: object -> shadow, frame hash -> stack id */
+	struct {
+		uint64_t key;
+		struct rt_shadow *sh;
+		/* blocking acquisitions left that skip the trylock: the
+		 * last one found the object busy (rt_acquire) */
+		uint32_t busy;
+	} shcache[64];
+	struct {
+		uint64_t hash;
+		uint32_t id;
+	} stcache[256];
+	/* frames of the last native stack captured (HBT_FRAME_* encoded),
+	 * and of the stack of the current blocking call (deadlock report) */
+	uint64_t sframes[64];
+	uint32_t nsframes;
+	uint32_t nbframes;
+	uint64_t bframes[16];
+	uint64_t chunk_off; /* file offset of the chunk being filled */
+
+	/* call site of the wrapper being run (rt_site_set): the program's
+	 * return address and the wrapper's CFA; 0 when unknown */
+	uintptr_t site_ra, site_cfa;
+	int *errnop; /* &errno of the thread (no __errno_location call) */
+	/* stack capture cache keyed by the call site (rt_stack.c) */
+	struct rt_scache {
+		uintptr_t ra, cfa;
+		uint32_t id;	 /* 0 = empty */
+		uint32_t n;	 /* frames */
+		uint32_t misses; /* refills after a failed validation */
+		int32_t off[RT_SCACHE_FRAMES]; /* return address slots */
+		uint64_t fr[RT_SCACHE_FRAMES]; /* HBT_FRAME_FROM_PC(pc) */
+	} scache[RT_SCACHE_SIZE];
 };
+
+/*
+ * Record the program's call site of the exported wrapper running now, so
+ * that rt_stack_here() can reuse a cached capture.  Must be expanded in
+ * the exported wrapper itself (not a helper): it reads that function's
+ * own return address and frame.  rt_leave() forgets it.
+ */
+#if defined(__x86_64__)
+#define RT_SITE_RA()  ((uintptr_t)__builtin_return_address(0))
+#define RT_SITE_CFA() ((uintptr_t)__builtin_frame_address(0) + 16)
+#else
+#define RT_SITE_RA()  ((uintptr_t)0)
+#define RT_SITE_CFA() ((uintptr_t)0)
+#endif
+#define rt_site_set(t)                         \
+	do {                                   \
+		(t)->site_ra = RT_SITE_RA();   \
+		(t)->site_cfa = RT_SITE_CFA(); \
+	} while (0)
+
+/* HBTRACE_DEADLOCK: what the watchdog does after reporting a deadlock. */
+#define RT_DEADLOCK_REPORT 0 /* print and let the program hang (default) */
+#define RT_DEADLOCK_EXIT   1 /* finalize, exit RT_DEADLOCK_STATUS */
+#define RT_DEADLOCK_OFF	   2 /* no watchdog, no relock check */
+#define RT_DEADLOCK_STATUS 3
+
+/*
+ * Environment protocol between `hbtrace run`, the runtime and the
+ * processes it starts:
+ *   HBTRACE_OUT        trace path pattern (%p = pid), default hbtrace.%p.hbt
+ *   HBTRACE_LIST       file to which every trace's absolute path is appended
+ *   HBTRACE_ROOT_PID   pid of the session's first process (set by the
+ *                      runtime when missing); others get ".<pid>" inserted
+ *                      before the extension when the pattern lacks %p
+ *   HBTRACE_EXEC_GEN   exec()s since the root; ".exec<N>" is inserted when > 0
+ *   HBTRACE_DEADLOCK   report | exit | off;  HBTRACE_DEADLOCK_MS (default 1000)
+ *   HBTRACE_STACKS=0, HBTRACE_STACK_DEPTH, HBTRACE_QUIET=1, HBTRACE_PYTHON=0
+ *   HBTRACE_STACK_CACHE=0 unwinds every time (checks the call-site cache)
+ */
 
 /* Is the runtime recording at all (constructor done, not disabled)? */
 RT_HIDDEN extern int rt_active;
@@ -116,11 +199,13 @@ void rt_emit_def(struct rt_thread *t, size_t room,
  * 'acq_seq' counts acquisitions (incremented while the lock is held for
  * exclusive locks, atomically for shared ones), 'post_seq' counts posts.
  */
-struct rt_shadow {
+struct __attribute__((aligned(64))) rt_shadow {
+	/* one cache line each: entries of different objects never share
+	 * one (no false sharing between unrelated locks) */
 	uint64_t key; /* object address, 0 = free slot */
 	uint64_t acq_seq;
 	uint64_t post_seq;
-	uint32_t owner; /* serial of the exclusive holder, 0 = none */
+	uint32_t owner;	  /* serial of the exclusive holder, 0 = none */
 	uint32_t readers; /* shared holders */
 	uint32_t waiters; /* threads blocked on it (cond, sem) */
 	uint8_t kind;
@@ -151,14 +236,20 @@ struct rt_thread *rt_thread_by_serial(uint32_t serial) RT_HIDDEN;
 /* Options from the environment (HBTRACE_*), read once at start. */
 struct rt_options {
 	char out_pattern[512]; /* HBTRACE_OUT, default hbtrace.%p.hbt */
-	bool stacks; /* HBTRACE_STACKS=0 turns native stacks off */
-	int stack_depth; /* HBTRACE_STACK_DEPTH, default 16 */
-	int deadlock_action; /* HBTRACE_DEADLOCK: 0 report, 1 abort/exit */
-	int deadlock_ms; /* HBTRACE_DEADLOCK_MS, default 1000 */
-	bool python; /* HBTRACE_PYTHON=0 turns the front-end off */
-	bool quiet; /* HBTRACE_QUIET=1: no messages on stderr */
+	bool stacks;	       /* HBTRACE_STACKS=0 turns native stacks off */
+	int stack_depth;       /* HBTRACE_STACK_DEPTH, default 16 */
+	int deadlock_action;   /* HBTRACE_DEADLOCK: RT_DEADLOCK_REPORT/EXIT */
+	int deadlock_ms;       /* HBTRACE_DEADLOCK_MS, default 1000 */
+	bool python;	       /* HBTRACE_PYTHON=0 turns the front-end off */
+	bool quiet;	       /* HBTRACE_QUIET=1: no messages on stderr */
+	bool stack_cache;      /* HBTRACE_STACK_CACHE=0: always unwind (to
+				* check the call-site cache against) */
 };
 RT_HIDDEN extern struct rt_options rt_opts;
+
+/* Announce a front-end in the trace header's feature bits (HBT_FEAT_*);
+ * safe before the trace exists: the bits are applied when it is made. */
+void rt_add_features(uint64_t features) RT_HIDDEN;
 
 /* Print a one-line message on stderr as "hbtrace: ..." without malloc. */
 void rt_warn(const char *fmt, ...) RT_HIDDEN

@@ -75,6 +75,7 @@ struct finding {
 	char *trace; /* path of the trace it came from */
 	/* set by the suppression matcher: the rule that hid it, or NULL */
 	char *suppressed_by;
+	int pid; /* of the traced process, 0 if unknown */
 };
 
 struct finding_list {

@@ -704,10 +704,12 @@ ssize_t hbt_decode_record(const uint8_t *p, const uint8_t *end,
 		len = get_uv(&c);
 		{
 			const uint8_t *payload = get_bytes(&c, len);
-			struct cursor pc = { payload, payload + len, false };
+			struct cursor pc;
 
+			/* payload is NULL when len overruns: check first */
 			if (c.bad)
 				return -EPROTO;
+			pc = (struct cursor){ payload, payload + len, false };
 			if (type == HBT_REC_NOTE)
 				ev->arg = get_u32(&pc);
 		}

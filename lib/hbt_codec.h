@@ -13,9 +13,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h> /* ssize_t */
 
 #include "hbt_format.h"
 #include "hbt_reader.h"
+#include "hbt_varint.h"
 
 /*
  * Per-chunk delta state.  Reset to zero at the start of every chunk so a
@@ -38,6 +40,70 @@ struct hbt_codec_state {
  */
 size_t hbt_encode_event(uint8_t *p, struct hbt_codec_state *st,
 			const struct hbt_event *ev);
+
+/*
+ * Fast encoders of the runtime's hot records, byte-identical to
+ * hbt_encode_event() for the same event (tests/unit/test_codec_fast.c):
+ * no switch, no struct to fill.  Room: HBT_EVENT_MAX_BYTES.
+ */
+static inline size_t hbt_encode_lockop(uint8_t *start,
+				       struct hbt_codec_state *st, uint8_t type,
+				       uint64_t obj, uint8_t kind, uint8_t op)
+{
+	uint8_t *p = start + 1;
+
+	p = hbt_put_sv(p, (int64_t)(obj - st->prev_obj));
+	st->prev_obj = obj;
+	*p++ = kind;
+	*p++ = op;
+	(void)type;
+	return (size_t)(p - start);
+}
+
+static inline size_t hbt_encode_finish(uint8_t *start, uint8_t *p, uint8_t type)
+{
+	/* the type byte last: a reader never sees half a record */
+	__atomic_store_n(start, type, __ATOMIC_RELEASE);
+	return (size_t)(p - start);
+}
+
+static inline size_t hbt_encode_acquire(uint8_t *start,
+					struct hbt_codec_state *st,
+					uint64_t obj, uint8_t kind, uint8_t op,
+					uint64_t seq, uint32_t stack)
+{
+	uint8_t *p = start + hbt_encode_lockop(start, st, HBT_REC_ACQUIRE, obj,
+					       kind, op);
+
+	p = hbt_put_uv(p, seq);
+	p = hbt_put_uv(p, stack);
+	return hbt_encode_finish(start, p, HBT_REC_ACQUIRE);
+}
+
+static inline size_t hbt_encode_release(uint8_t *start,
+					struct hbt_codec_state *st,
+					uint64_t obj, uint8_t kind, uint8_t op,
+					int32_t err, uint32_t stack)
+{
+	uint8_t *p = start + hbt_encode_lockop(start, st, HBT_REC_RELEASE, obj,
+					       kind, op);
+
+	p = hbt_put_sv(p, err);
+	p = hbt_put_uv(p, stack);
+	return hbt_encode_finish(start, p, HBT_REC_RELEASE);
+}
+
+static inline size_t hbt_encode_request(uint8_t *start,
+					struct hbt_codec_state *st,
+					uint64_t obj, uint8_t kind, uint8_t op,
+					uint32_t stack)
+{
+	uint8_t *p = start + hbt_encode_lockop(start, st, HBT_REC_REQUEST, obj,
+					       kind, op);
+
+	p = hbt_put_uv(p, stack);
+	return hbt_encode_finish(start, p, HBT_REC_REQUEST);
+}
 
 /* Definitions.  Room needed: hbt_def_room(); same type-byte-last rule. */
 size_t hbt_encode_string(uint8_t *p, uint32_t id, const char *s, size_t len);

@@ -115,6 +115,22 @@ const char *hbt_reader_path(const struct hbt_reader *r);
 /* 1 = an event was stored, 0 = end of trace, <0 = error (message set). */
 int hbt_reader_next(struct hbt_reader *r, struct hbt_event *ev);
 
+/*
+ * Load every definition now (one quick scan of the chunks, no merge), so
+ * ids resolve before the merged pass: dump, symbolizer_new.  Idempotent.
+ */
+int hbt_reader_load_definitions(struct hbt_reader *r);
+
+/*
+ * Call fn for every definition record in the file (per thread, in file
+ * order; 'thread' is set, the fields are as hbt_decode_record() fills
+ * them).  Stops at and returns fn's first non-zero result.  For dump.
+ */
+int hbt_reader_each_definition(struct hbt_reader *r,
+			       int (*fn)(void *arg,
+					 const struct hbt_event *def),
+			       void *arg);
+
 /* Start again from the first event (definitions stay loaded). */
 int hbt_reader_rewind(struct hbt_reader *r);
 

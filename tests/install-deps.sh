@@ -4,7 +4,7 @@
 set -euo pipefail
 
 pkgs=(build-essential pkg-config libunwind-dev libdw-dev libelf-dev
-      libcriterion-dev clang python3)
+      libcriterion-dev clang python3 python3-jsonschema)
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -27,9 +27,10 @@ unit: $(UNIT_BIN)
 
 e2e: all $(TESTDATA_BIN)
 	@rm -f $(B)/e2e-results; fail=0; for t in $(E2E_TESTS); do \
-		echo "== $$t"; \
+		echo "== $$t"; start=$$(date +%s); \
 		B=$(B) HBTRACE=$(CURDIR)/$(B)/hbtrace TESTDATA_BIN=$(CURDIR)/$(B)/testdata \
 			E2E_RESULTS=$(CURDIR)/$(B)/e2e-results bash $$t || fail=1; \
+		echo "== $$t: $$(( $$(date +%s) - start )) s"; \
 	done; touch $(B)/e2e-results; \
 	echo "e2e: $$(grep -c '^pass' $(B)/e2e-results) passed, $$(grep -c '^fail' $(B)/e2e-results) failed"; \
 	exit $$fail
