@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * rt_priv.h - what the pieces of the pthread runtime (rt_*.c) share with
+ * each other and nobody else.  Front-ends use rt.h only.
+ */
+#ifndef HBT_RT_PRIV_H
+#define HBT_RT_PRIV_H
+
+#include <pthread.h>
+
+#include "rt.h"
+
+/* The calling thread's state (rt_core.c). */
+extern RT_TLS __thread struct rt_thread *rt_self RT_HIDDEN;
+
+/*
+ * rt_enter()/rt_leave() for the wrappers' hot path, inline: the common
+ * case (a known thread, not re-entered, recording) is a TLS load and a
+ * few compares; everything else goes through rt_enter().
+ */
+static inline struct rt_thread *rt_enter_fast(int *saved_errno)
+{
+	struct rt_thread *t = rt_self;
+
+	if (RT_LIKELY(t && !t->in_runtime && !t->ended && t->errnop &&
+		      __atomic_load_n(&rt_active, __ATOMIC_RELAXED))) {
+		*saved_errno = *t->errnop;
+		t->in_runtime++;
+		return t;
+	}
+	return rt_enter(saved_errno);
+}
+
+static inline void rt_leave_fast(struct rt_thread *t, int saved_errno)
+{
+	if (RT_LIKELY(t != NULL)) {
+		t->in_runtime--;
+		t->site_ra = 0;
+		*t->errnop = saved_errno;
+		return;
+	}
+	errno = saved_errno;
+}
+
+/* Make room for one record of at most 'need' bytes (a new chunk when the
+ * current one is full); false: the event is dropped (counted). */
+bool rt_emit_room_slow(struct rt_thread *t, size_t need) RT_HIDDEN;
+static inline bool rt_emit_room(struct rt_thread *t, size_t need)
+{
+	if (RT_LIKELY((size_t)(t->limit - t->pos) >= need))
+		return true;
+	return rt_emit_room_slow(t, need);
+}
+
+/* Resolve the next definition of 'name' (RTLD_NEXT); 'ver' selects a
+ * symbol version when not NULL.  Safe before the constructor ran. */
+void *rt_real_sym(const char *name, const char *ver) RT_HIDDEN;
+
+/* Cached lazy lookup of a real function, inside a wrapper. */
+#define RT_REAL(ret, name, ver, ...)            \
+	static ret (*real_##name)(__VA_ARGS__); \
+	if (RT_UNLIKELY(!real_##name))          \
+	real_##name = (ret(*)(__VA_ARGS__))rt_real_sym(#name, ver)
+
+/* Initialize the runtime now if nobody did (first wrapper call may come
+ * before our constructor).  Returns true when recording. */
+bool rt_init_lazy(void) RT_HIDDEN;
+
+/* Thread state.  rt_thread_alloc() reserves a serial; rt_thread_attach()
+ * binds it to the calling thread and writes THREAD_START. */
+struct rt_thread *rt_thread_alloc(uint32_t parent) RT_HIDDEN;
+void rt_thread_attach(struct rt_thread *t) RT_HIDDEN;
+/* The thread leaves: THREAD_END with 'op', chunk unmapped. */
+void rt_thread_finish(struct rt_thread *t, uint8_t op) RT_HIDDEN;
+/* Does a TSD destructor write THREAD_END (else the trampoline does)? */
+bool rt_have_key(void) RT_HIDDEN;
+/* A joined thread's state may be reused for a new thread. */
+void rt_thread_recycle(struct rt_thread *t) RT_HIDDEN;
+/* Is the thread state 't' the calling thread's? */
+struct rt_thread *rt_self_get(void) RT_HIDDEN;
+/* Find the newest registered thread with this pthread_t, not yet joined. */
+struct rt_thread *rt_thread_by_pthread(uint64_t pt) RT_HIDDEN;
+
+/* Header updates.  'clean' sets HBT_HDR_CLEAN_CLOSE and end_offset. */
+void rt_header_flags(uint64_t set, uint64_t clear) RT_HIDDEN;
+void rt_finalize(void) RT_HIDDEN;
+/* False in a vfork() child, which must leave the parent's trace alone. */
+bool rt_own_process(void) RT_HIDDEN;
+/* end_offset, dropped_events and CLEAN_CLOSE now (exec, deadlock exit). */
+void rt_header_sync(void) RT_HIDDEN;
+/* The calling thread is the runtime's own: wrappers pass straight through. */
+void rt_ignore_thread(void) RT_HIDDEN;
+/* Remember the stack of the blocking call about to start (watchdog). */
+void rt_note_blocked_stack(struct rt_thread *t) RT_HIDDEN;
+
+/* Process events (rt_core.c): fork child re-opens a trace; exec gen. */
+void rt_fork_child_reset(int parent_pid) RT_HIDDEN;
+uint32_t rt_exec_generation(void) RT_HIDDEN;
+const char *rt_trace_path(void) RT_HIDDEN;
+
+/* Modules (rt_stack.c). */
+void rt_modules_emit(struct rt_thread *t) RT_HIDDEN;
+void rt_modules_rescan(struct rt_thread *t) RT_HIDDEN;
+void rt_stack_reset_caches(void) RT_HIDDEN;
+void rt_self_range_init(void) RT_HIDDEN;
+
+/* Pop the held entry 'h' (from rt_held_find; NULL = not held): as
+ * rt_held_pop() without a second search. */
+int rt_held_pop_at(struct rt_thread *t, struct rt_held_lock *h) RT_HIDDEN;
+
+/* rt_shadow_get() for the calling thread 't' (may be NULL): the per-thread
+ * cache inline, the table on a miss. */
+struct rt_shadow *rt_shadow_get_miss(struct rt_thread *t, uint64_t obj,
+				     uint8_t kind) RT_HIDDEN;
+static inline struct rt_shadow *rt_shadow_get_t(struct rt_thread *t,
+						uint64_t obj, uint8_t kind)
+{
+	unsigned h = (unsigned)(obj >> 3) & 63;
+
+	if (RT_LIKELY(t && t->shcache[h].key == obj))
+		return t->shcache[h].sh;
+	return rt_shadow_get_miss(t, obj, kind);
+}
+
+/* Shadow table reset after fork (rt_shadow.c): owners of other threads
+ * are gone. */
+void rt_shadow_init(void) RT_HIDDEN;
+
+/* Watchdog (rt_watchdog.c). */
+void rt_watchdog_start(void) RT_HIDDEN;
+void rt_watchdog_after_fork(void) RT_HIDDEN;
+/* A thread about to relock a non-recursive mutex it holds. */
+void rt_deadlock_self(struct rt_thread *t, uint64_t obj,
+		      uint8_t kind) RT_HIDDEN;
+
+/* Write an async-signal-safe string to stderr. */
+void rt_write_err(const char *s, size_t len) RT_HIDDEN;
+int rt_fmt(char *buf, size_t size, const char *fmt, ...) RT_HIDDEN
+	__attribute__((format(printf, 3, 4)));
+
+#endif /* HBT_RT_PRIV_H */
