@@ -1,0 +1,725 @@
+// SPDX-License-Identifier: MIT
+/*
+ * symbolize.c - addresses to function, file and line after the process is
+ * gone, with elfutils libdwfl over the MODULE records of a trace.
+ *
+ * Every module file is reported once to one Dwfl at the load bias the
+ * trace recorded (computed from the mapping's start and file offset and
+ * the ELF program headers).  A file that is missing or whose build id no
+ * longer matches the trace gives frames with module and pc only: a wrong
+ * line is worse than none.  Results are cached per pc.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "symbolize.h"
+
+#define SYM_MAX_INLINE 16
+
+struct sym_frame {
+	const char *function, *file, *module; /* owned by the cache */
+	int line;
+	bool inlined;
+};
+
+struct pc_entry {
+	uint64_t pc;	   /* 0 = empty slot */
+	uint32_t first, n; /* range in s->frames */
+};
+
+struct sym_module {
+	const struct hbt_module *m;
+	Dwfl_Module *mod; /* NULL: no file, or it does not match */
+	bool runtime;	  /* libhbtrace*: frames dropped */
+};
+
+struct symbolizer {
+	struct hbt_reader *r;
+	Dwfl *dwfl;
+	struct sym_module *mods;
+	size_t nmods;
+
+	struct pc_entry *cache;
+	uint32_t cache_mask, cache_n;
+	struct sym_frame *frames;
+	uint32_t nframes, capframes;
+	/* interned strings, a simple list (a few thousand at most) */
+	char **strs;
+	size_t nstrs, capstrs;
+};
+
+static char *debuginfo_path;
+
+static const Dwfl_Callbacks sym_callbacks = {
+	.find_elf = dwfl_build_id_find_elf,
+	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.section_address = dwfl_offline_section_address,
+	.debuginfo_path = &debuginfo_path,
+};
+
+static const char *intern(struct symbolizer *s, const char *str)
+{
+	char *copy;
+
+	if (!str)
+		return NULL;
+	/* frames repeat few distinct strings; scan from the newest */
+	for (size_t i = s->nstrs; i-- > 0 && i + 64 >= s->nstrs;)
+		if (!strcmp(s->strs[i], str))
+			return s->strs[i];
+	if (s->nstrs == s->capstrs) {
+		size_t ncap = s->capstrs ? s->capstrs * 2 : 64;
+		char **p = realloc(s->strs, ncap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		s->strs = p;
+		s->capstrs = ncap;
+	}
+	copy = strdup(str);
+	if (!copy)
+		return NULL;
+	s->strs[s->nstrs++] = copy;
+	return copy;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	return b ? b + 1 : path;
+}
+
+/* Load bias of a mapping: address 'start' shows file offset 'off'. */
+static int module_bias(const char *path, uint64_t start, uint64_t off,
+		       uint64_t *bias)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *elf;
+	GElf_Ehdr eh;
+	size_t phnum;
+	int ret = -ENOENT;
+
+	if (fd < 0)
+		return -errno;
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || !gelf_getehdr(elf, &eh) || elf_getphdrnum(elf, &phnum)) {
+		ret = -ENOEXEC;
+		goto out;
+	}
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, (int)i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		if (off + 0xfff < ph.p_offset ||
+		    off >= ph.p_offset + ph.p_filesz)
+			continue;
+		*bias = start - (ph.p_vaddr + off - ph.p_offset);
+		if (eh.e_type == ET_EXEC)
+			*bias = 0;
+		ret = 0;
+		break;
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return ret;
+}
+
+struct symbolizer *symbolizer_new(struct hbt_reader *r)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+	const struct hbt_module *mods;
+	size_t n;
+
+	if (!s)
+		return NULL;
+	s->r = r;
+	elf_version(EV_CURRENT);
+	hbt_reader_load_definitions(r);
+	n = hbt_reader_modules(r, &mods);
+	s->mods = calloc(n ? n : 1, sizeof(*s->mods));
+	s->dwfl = dwfl_begin(&sym_callbacks);
+	if (!s->mods || !s->dwfl) {
+		symbolizer_free(s);
+		return NULL;
+	}
+	dwfl_report_begin(s->dwfl);
+	for (size_t i = 0; i < n; i++) {
+		struct sym_module *sm = &s->mods[s->nmods++];
+		const struct hbt_module *m = &mods[i];
+		const unsigned char *bid;
+		GElf_Addr bid_vaddr;
+		uint64_t bias = 0;
+		int len;
+
+		sm->m = m;
+		sm->runtime = !strncmp(base_name(m->path), "libhbtrace", 10);
+		/* the same file mapped twice: reuse its Dwfl module */
+		for (size_t j = 0; j + 1 < s->nmods; j++)
+			if (!strcmp(s->mods[j].m->path, m->path) &&
+			    s->mods[j].mod) {
+				sm->mod = s->mods[j].mod;
+				break;
+			}
+		if (sm->mod || m->path[0] != '/')
+			continue;
+		if (module_bias(m->path, m->start, m->file_offset, &bias))
+			continue;
+		sm->mod = dwfl_report_elf(s->dwfl, base_name(m->path), m->path,
+					  -1, bias, true);
+		if (!sm->mod || !m->build_id_len)
+			continue;
+		len = dwfl_module_build_id(sm->mod, &bid, &bid_vaddr);
+		if (len != (int)m->build_id_len ||
+		    memcmp(bid, m->build_id, m->build_id_len))
+			sm->mod = NULL; /* rebuilt since: do not trust it */
+	}
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	return s;
+}
+
+void symbolizer_free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	if (s->dwfl)
+		dwfl_end(s->dwfl);
+	for (size_t i = 0; i < s->nstrs; i++)
+		free(s->strs[i]);
+	free(s->strs);
+	free(s->mods);
+	free(s->cache);
+	free(s->frames);
+	free(s);
+}
+
+static const struct sym_module *module_for(struct symbolizer *s, uint64_t pc)
+{
+	const struct hbt_module *m = hbt_reader_module_for(s->r, pc);
+
+	if (!m)
+		return NULL;
+	for (size_t i = 0; i < s->nmods; i++)
+		if (s->mods[i].m == m)
+			return &s->mods[i];
+	return NULL;
+}
+
+static int add_frame(struct symbolizer *s, const struct sym_frame *f)
+{
+	if (s->nframes == s->capframes) {
+		uint32_t ncap = s->capframes ? s->capframes * 2 : 256;
+		struct sym_frame *p = realloc(s->frames, ncap * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		s->frames = p;
+		s->capframes = ncap;
+	}
+	s->frames[s->nframes++] = *f;
+	return 0;
+}
+
+static const char *src_file(Dwarf_Die *cu, Dwarf_Word idx)
+{
+	Dwarf_Files *files;
+	size_t n;
+
+	if (dwarf_getsrcfiles(cu, &files, &n) || idx >= n)
+		return NULL;
+	return dwarf_filesrc(files, idx, NULL, NULL);
+}
+
+/*
+ * Symbolize one pc into the frame array: the innermost (possibly inlined)
+ * function first, then each function it was inlined into.
+ */
+static int resolve_pc(struct symbolizer *s, const struct sym_module *sm,
+		      uint64_t pc)
+{
+	struct sym_frame f = {0};
+	Dwfl_Module *mod = sm ? sm->mod : NULL;
+	Dwarf_Die *scopes = NULL;
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu;
+	int nscopes = 0, added = 0;
+
+	f.module = sm ? intern(s, sm->m->path) : NULL;
+	if (!mod)
+		return add_frame(s, &f) ? -ENOMEM : 1;
+
+	{
+		GElf_Off off;
+		GElf_Sym sym;
+		const char *name = dwfl_module_addrinfo(mod, pc, &off, &sym,
+							NULL, NULL, NULL);
+
+		f.function = intern(s, name);
+	}
+	{
+		Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
+		int lineno = 0;
+
+		if (line) {
+			f.file = intern(s, dwfl_lineinfo(line, NULL, &lineno,
+							 NULL, NULL, NULL));
+			f.line = lineno;
+		}
+	}
+	cu = dwfl_module_addrdie(mod, pc, &bias);
+	if (cu)
+		nscopes = dwarf_getscopes(cu, pc - bias, &scopes);
+	/*
+	 * scopes[] runs from the innermost scope out.  Each inlined
+	 * subroutine is a frame named after its origin, located at the
+	 * line found so far; its DW_AT_call_* give the caller's line.
+	 */
+	for (int i = 0; i < nscopes && added < SYM_MAX_INLINE; i++) {
+		Dwarf_Die *d = &scopes[i];
+		int tag = dwarf_tag(d);
+		Dwarf_Attribute attr;
+		Dwarf_Word v;
+
+		if (tag != DW_TAG_inlined_subroutine &&
+		    tag != DW_TAG_subprogram)
+			continue;
+		{
+			const char *name = dwarf_diename(d);
+
+			if (name)
+				f.function = intern(s, name);
+		}
+		if (add_frame(s, &f))
+			goto nomem;
+		added++;
+		if (tag == DW_TAG_subprogram)
+			break;
+		/* the next frame: the caller, at the call site */
+		f.inlined = false;
+		s->frames[s->nframes - 1].inlined = true;
+		f.function = NULL;
+		f.file = NULL;
+		f.line = 0;
+		if (dwarf_attr(d, DW_AT_call_file, &attr) &&
+		    !dwarf_formudata(&attr, &v))
+			f.file = intern(s, src_file(cu, v));
+		if (dwarf_attr(d, DW_AT_call_line, &attr) &&
+		    !dwarf_formudata(&attr, &v))
+			f.line = (int)v;
+	}
+	if (!added) {
+		if (add_frame(s, &f))
+			goto nomem;
+		added = 1;
+	} else if (s->frames[s->nframes - 1].inlined) {
+		/* ran out of scopes after an inlined one: keep the caller
+		 * with the ELF symbol's name */
+		GElf_Off off;
+		GElf_Sym sym;
+
+		f.function = intern(s, dwfl_module_addrinfo(mod, pc, &off, &sym,
+							    NULL, NULL, NULL));
+		if (add_frame(s, &f))
+			goto nomem;
+		added++;
+	}
+	free(scopes);
+	return added;
+nomem:
+	free(scopes);
+	return -ENOMEM;
+}
+
+static inline uint32_t pc_hash(uint64_t pc)
+{
+	pc *= 0x9e3779b97f4a7c15ULL;
+	return (uint32_t)(pc >> 32);
+}
+
+static int cache_grow(struct symbolizer *s)
+{
+	uint32_t ncap = s->cache ? (s->cache_mask + 1) * 2 : 1024;
+	struct pc_entry *n = calloc(ncap, sizeof(*n));
+
+	if (!n)
+		return -ENOMEM;
+	if (s->cache) {
+		for (uint32_t i = 0; i <= s->cache_mask; i++) {
+			uint32_t j;
+
+			if (!s->cache[i].pc)
+				continue;
+			for (j = pc_hash(s->cache[i].pc) & (ncap - 1); n[j].pc;
+			     j = (j + 1) & (ncap - 1))
+				;
+			n[j] = s->cache[i];
+		}
+		free(s->cache);
+	}
+	s->cache = n;
+	s->cache_mask = ncap - 1;
+	return 0;
+}
+
+/* The cached frames of pc (resolved on first use); NULL on ENOMEM. */
+static const struct pc_entry *lookup_pc(struct symbolizer *s, uint64_t pc)
+{
+	struct pc_entry *e;
+	uint32_t i, first;
+	int n;
+
+	if (!pc)
+		pc = 1; /* 0 marks empty slots */
+	if ((!s->cache || (s->cache_n + 1) * 4 > (s->cache_mask + 1) * 3) &&
+	    cache_grow(s))
+		return NULL;
+	for (i = pc_hash(pc) & s->cache_mask; s->cache[i].pc;
+	     i = (i + 1) & s->cache_mask)
+		if (s->cache[i].pc == pc)
+			return &s->cache[i];
+	first = s->nframes;
+	n = resolve_pc(s, module_for(s, pc), pc);
+	if (n < 0)
+		return NULL;
+	e = &s->cache[i];
+	e->pc = pc;
+	e->first = first;
+	e->n = (uint32_t)n;
+	s->cache_n++;
+	return e;
+}
+
+static char *dup_or_null(const char *str)
+{
+	return str ? strdup(str) : NULL;
+}
+
+static void fill_frame(struct finding_frame *out, const struct sym_frame *f,
+		       uint64_t pc)
+{
+	out->function = dup_or_null(f->function);
+	out->file = dup_or_null(f->file);
+	out->line = f->line;
+	out->module = dup_or_null(f->module);
+	out->pc = pc;
+	out->inlined = f->inlined;
+}
+
+int symbolize_pc(struct symbolizer *s, uint64_t pc, struct finding_frame *out,
+		 size_t max)
+{
+	const struct pc_entry *e = lookup_pc(s, pc);
+	size_t n = 0;
+
+	if (!e)
+		return -ENOMEM;
+	for (; n < e->n && n < max; n++)
+		fill_frame(&out[n], &s->frames[e->first + n], pc);
+	return (int)n;
+}
+
+static void fill_pyframe(struct symbolizer *s, struct finding_frame *out,
+			 uint32_t id)
+{
+	const struct hbt_pyframe *pf = hbt_reader_pyframe(s->r, id);
+
+	memset(out, 0, sizeof(*out));
+	if (!pf)
+		return;
+	out->function = dup_or_null(hbt_reader_string(s->r, pf->function));
+	out->file = dup_or_null(hbt_reader_string(s->r, pf->file));
+	out->line = (int)pf->line;
+}
+
+/*
+ * Every native pc in a recorded stack is a return address (the runtime
+ * drops its own frames before recording), so look up pc - 1: the call
+ * instruction, whose line is the one the user wrote.
+ */
+static inline uint64_t lookup_addr(uint64_t pc)
+{
+	return pc ? pc - 1 : pc;
+}
+
+int symbolize_stack(struct symbolizer *s, uint32_t stack_id,
+		    struct finding_step *step)
+{
+	const struct hbt_stack *st = hbt_reader_stack(s->r, stack_id);
+	int added = 0;
+
+	if (!st)
+		return 0;
+	for (uint32_t i = 0; i < st->nframes; i++) {
+		uint64_t f = st->frames[i];
+		struct finding_frame *out;
+
+		if (HBT_FRAME_IS_PY(f)) {
+			out = finding_step_add_frame(step);
+			if (!out)
+				return -ENOMEM;
+			fill_pyframe(s, out, (uint32_t)HBT_FRAME_PY_ID(f));
+			added++;
+			continue;
+		}
+		uint64_t pc = HBT_FRAME_NATIVE_PC(f);
+		const struct sym_module *sm = module_for(s, pc);
+
+		if (sm && sm->runtime)
+			continue;
+		const struct pc_entry *e = lookup_pc(s, lookup_addr(pc));
+
+		if (!e)
+			return -ENOMEM;
+		for (uint32_t k = 0; k < e->n; k++) {
+			out = finding_step_add_frame(step);
+			if (!out)
+				return -ENOMEM;
+			fill_frame(out, &s->frames[e->first + k], pc);
+			added++;
+		}
+	}
+	return added;
+}
+
+/* Size of one object of a kind, for "name[i]" of lock arrays. */
+static const uint8_t kind_sizes[HBT_OBJ_KIND_MAX + 1] = {
+	[HBT_OBJ_MUTEX] = 40, [HBT_OBJ_RWLOCK] = 56, [HBT_OBJ_SPIN] = 4,
+	[HBT_OBJ_COND] = 48,  [HBT_OBJ_SEM] = 32,    [HBT_OBJ_BARRIER] = 32,
+};
+
+static uint64_t kind_size(uint8_t kind)
+{
+	return kind <= HBT_OBJ_KIND_MAX ? kind_sizes[kind] : 0;
+}
+
+static Dwarf_Die *peel_type(Dwarf_Die *type, Dwarf_Die *mem)
+{
+	Dwarf_Attribute attr;
+
+	for (int depth = 0; depth < 16; depth++) {
+		int tag = dwarf_tag(type);
+
+		if (tag != DW_TAG_typedef && tag != DW_TAG_const_type &&
+		    tag != DW_TAG_volatile_type && tag != DW_TAG_atomic_type)
+			return type;
+		if (!dwarf_attr_integrate(type, DW_AT_type, &attr) ||
+		    !dwarf_formref_die(&attr, mem))
+			return NULL;
+		type = mem;
+	}
+	return NULL;
+}
+
+/*
+ * Describe byte 'off' inside a value of type 'type' as a C designator
+ * suffix ("[3]", ".lock", "[2].lock"), recursing a few levels.
+ */
+static void describe_offset(Dwarf_Die *type_in, uint64_t off, char *buf,
+			    size_t len, int depth)
+{
+	Dwarf_Die mem, child, etype;
+	Dwarf_Die *type = peel_type(type_in, &mem);
+	Dwarf_Attribute attr;
+	Dwarf_Word esize;
+	int tag;
+
+	buf[0] = '\0';
+	if (!type || depth > 4)
+		goto raw;
+	tag = dwarf_tag(type);
+	if (tag == DW_TAG_array_type) {
+		Dwarf_Die *et;
+		Dwarf_Die emem;
+		size_t used;
+
+		if (!dwarf_attr_integrate(type, DW_AT_type, &attr) ||
+		    !dwarf_formref_die(&attr, &etype))
+			goto raw;
+		et = peel_type(&etype, &emem);
+		if (!et || dwarf_aggregate_size(et, &esize) || !esize)
+			goto raw;
+		snprintf(buf, len, "[%llu]", (unsigned long long)(off / esize));
+		used = strlen(buf);
+		if (off % esize)
+			describe_offset(et, off % esize, buf + used, len - used,
+					depth + 1);
+		return;
+	}
+	if (tag == DW_TAG_structure_type || tag == DW_TAG_union_type) {
+		if (dwarf_child(type, &child))
+			goto raw;
+		do {
+			Dwarf_Word loc = 0, msize = 0;
+			Dwarf_Die mt;
+			const char *name;
+
+			if (dwarf_tag(&child) != DW_TAG_member)
+				continue;
+			if (dwarf_attr(&child, DW_AT_data_member_location,
+				       &attr))
+				dwarf_formudata(&attr, &loc);
+			if (!dwarf_attr_integrate(&child, DW_AT_type, &attr) ||
+			    !dwarf_formref_die(&attr, &mt) ||
+			    dwarf_aggregate_size(&mt, &msize))
+				continue;
+			if (off < loc || off >= loc + msize)
+				continue;
+			name = dwarf_diename(&child);
+			snprintf(buf, len, ".%s", name ? name : "?");
+			if (off > loc || depth == 0) {
+				size_t used = strlen(buf);
+
+				/* a lock at the start of a member that is
+				 * itself a lock stays ".lock" */
+				if (off > loc)
+					describe_offset(&mt, off - loc,
+							buf + used, len - used,
+							depth + 1);
+			}
+			return;
+		} while (dwarf_siblingof(&child, &child) == 0);
+	}
+raw:
+	if (off)
+		snprintf(buf, len, "+%llu", (unsigned long long)off);
+}
+
+/* Find the DWARF variable named 'name' in the CU containing addr. */
+static bool find_var_type(Dwfl_Module *mod, uint64_t addr, const char *name,
+			  Dwarf_Die *type)
+{
+	Dwarf_Addr bias;
+	Dwarf_Die *cu = dwfl_module_addrdie(mod, addr, &bias);
+	Dwarf_Die child;
+	Dwarf_Attribute attr;
+
+	if (!cu) {
+		/* .data/.bss are not in the CU ranges: search every CU */
+		Dwarf_Die *c = NULL;
+
+		while ((c = dwfl_module_nextcu(mod, c, &bias))) {
+			if (dwarf_child(c, &child))
+				continue;
+			do {
+				const char *n;
+
+				if (dwarf_tag(&child) != DW_TAG_variable)
+					continue;
+				n = dwarf_diename(&child);
+				if (n && !strcmp(n, name) &&
+				    dwarf_attr_integrate(&child, DW_AT_type,
+							 &attr) &&
+				    dwarf_formref_die(&attr, type))
+					return true;
+			} while (dwarf_siblingof(&child, &child) == 0);
+		}
+		return false;
+	}
+	if (dwarf_child(cu, &child))
+		return false;
+	do {
+		const char *n;
+
+		if (dwarf_tag(&child) != DW_TAG_variable)
+			continue;
+		n = dwarf_diename(&child);
+		if (n && !strcmp(n, name) &&
+		    dwarf_attr_integrate(&child, DW_AT_type, &attr) &&
+		    dwarf_formref_die(&attr, type))
+			return true;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
+char *symbolize_data(struct symbolizer *s, uint64_t addr, uint8_t kind)
+{
+	Dwfl_Module *mod = dwfl_addrmodule(s->dwfl, addr);
+	GElf_Off off = 0;
+	GElf_Sym sym;
+	const char *name;
+	char suffix[128] = "";
+	char *out;
+	Dwarf_Die type;
+	uint64_t ksize = kind_size(kind);
+
+	if (!mod)
+		return NULL;
+	for (size_t i = 0; i < s->nmods; i++)
+		if (s->mods[i].mod == mod && s->mods[i].runtime)
+			return NULL;
+	name = dwfl_module_addrinfo(mod, addr, &off, &sym, NULL, NULL, NULL);
+	if (!name || (sym.st_size && off >= sym.st_size))
+		return NULL;
+	if (GELF_ST_TYPE(sym.st_info) == STT_FUNC)
+		return NULL;
+	if (sym.st_size > ksize && find_var_type(mod, addr, name, &type))
+		describe_offset(&type, off, suffix, sizeof(suffix), 0);
+	else if (ksize && sym.st_size > ksize && off % ksize == 0)
+		snprintf(suffix, sizeof(suffix), "[%llu]",
+			 (unsigned long long)(off / ksize));
+	else if (off)
+		snprintf(suffix, sizeof(suffix), "+%llu",
+			 (unsigned long long)off);
+	if (asprintf(&out, "%s%s", name, suffix) < 0)
+		return NULL;
+	return out;
+}
+
+char *symbolize_site(struct symbolizer *s, uint32_t stack_id)
+{
+	struct finding_step step = {0};
+	const struct finding_frame *pick = NULL;
+	char *out = NULL;
+	int n = symbolize_stack(s, stack_id, &step);
+
+	/* the innermost frame with a source line, else the innermost */
+	for (int i = 0; i < n; i++)
+		if (step.frames[i].file && step.frames[i].line) {
+			pick = &step.frames[i];
+			break;
+		}
+	if (!pick && n > 0)
+		pick = &step.frames[0];
+	if (pick) {
+		const char *fn = pick->function ? pick->function : "??";
+		int ret;
+
+		if (pick->file)
+			ret = asprintf(&out, "%s (%s:%d)", fn,
+				       base_name(pick->file), pick->line);
+		else if (pick->module) {
+			const struct hbt_module *m =
+				hbt_reader_module_for(s->r, pick->pc);
+			uint64_t off = m ? pick->pc - m->start + m->file_offset
+					 : pick->pc;
+
+			ret = asprintf(&out, "%s (%s+0x%llx)", fn,
+				       base_name(pick->module),
+				       (unsigned long long)off);
+		} else if (pick->function)
+			ret = asprintf(&out, "%s", fn);
+		else
+			ret = asprintf(&out, "0x%llx",
+				       (unsigned long long)pick->pc);
+		if (ret < 0)
+			out = NULL;
+	}
+	for (size_t i = 0; i < step.nframes; i++) {
+		free(step.frames[i].function);
+		free(step.frames[i].file);
+		free(step.frames[i].module);
+	}
+	free(step.frames);
+	return out;
+}
