@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: MIT
+/*
+ * analyze.c - the table of analyses and the single pass that runs them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analyze.h"
+#include "symbolize.h"
+
+extern const struct analysis_ops analysis_lockorder;
+extern const struct analysis_ops analysis_deadlock;
+extern const struct analysis_ops analysis_misuse;
+extern const struct analysis_ops analysis_threads;
+extern const struct analysis_ops analysis_race;
+extern const struct analysis_ops analysis_py_tasks;
+extern const struct analysis_ops analysis_py_shared;
+
+/* Every analysis, run in this order over one pass: add one line each. */
+const struct analysis_ops *const hbt_analyses[] = {
+	&analysis_lockorder,
+	&analysis_deadlock,
+	&analysis_misuse,
+	&analysis_threads,
+	&analysis_race,
+	&analysis_py_tasks,
+	&analysis_py_shared,
+	NULL,
+};
+
+#define MAX_ANALYSES 32
+
+static int analyze_one(const char *path, const struct analysis_options *opts,
+		       struct finding_list *out, char *err, size_t errlen)
+{
+	void *state[MAX_ANALYSES] = { 0 };
+	struct hbt_reader *r = NULL;
+	struct symbolizer *sym = NULL;
+	struct analysis_ctx ctx;
+	struct hbt_event ev;
+	size_t i, n;
+	int ret;
+
+	for (n = 0; hbt_analyses[n] && n < MAX_ANALYSES; n++)
+		;
+	ret = hbt_reader_open(path, &r);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot open trace '%s': %s", path,
+			 r ? hbt_reader_error(r) : strerror(-ret));
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!hbt_analyses[i]->init)
+			continue;
+		state[i] = hbt_analyses[i]->init(opts);
+		if (!state[i]) {
+			ret = -ENOMEM;
+			snprintf(err, errlen, "cannot analyze trace '%s': %s",
+				 path, strerror(ENOMEM));
+			goto out;
+		}
+	}
+	/* The hot loop: one decode, then every analysis's handler. */
+	while ((ret = hbt_reader_next(r, &ev)) > 0)
+		for (i = 0; i < n; i++)
+			if (hbt_analyses[i]->event)
+				hbt_analyses[i]->event(state[i], &ev);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot read trace '%s': %s", path,
+			 hbt_reader_error(r));
+		goto out;
+	}
+	sym = symbolizer_new(r);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.reader = r;
+	ctx.sym = sym;
+	ctx.opts = opts;
+	ctx.trace_path = path;
+	ctx.out = out;
+	for (i = 0; i < n; i++) {
+		if (!hbt_analyses[i]->finish)
+			continue;
+		ret = hbt_analyses[i]->finish(state[i], &ctx);
+		if (ret < 0) {
+			snprintf(err, errlen, "cannot analyze trace '%s': %s",
+				 path, strerror(-ret));
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	for (i = 0; i < n; i++)
+		if (hbt_analyses[i]->destroy)
+			hbt_analyses[i]->destroy(state[i]);
+	if (sym)
+		symbolizer_free(sym);
+	if (r)
+		hbt_reader_close(r);
+	return ret;
+}
+
+int analyze_traces(const char *const *paths, size_t npaths,
+		   const struct analysis_options *opts,
+		   struct finding_list *out, char *err, size_t errlen)
+{
+	struct analysis_options defaults = { .loop_stall_ns = 100000000ull };
+	size_t i;
+	int ret;
+
+	if (!opts)
+		opts = &defaults;
+	for (i = 0; i < npaths; i++) {
+		ret = analyze_one(paths[i], opts, out, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	finding_list_dedup(out);
+	finding_list_sort(out);
+	return 0;
+}
