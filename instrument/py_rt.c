@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+/*
+ * py_rt.c - switching the CPython front-end on inside an interpreter.
+ *
+ * Why an audit hook: LD_PRELOAD constructors run before main(), so before
+ * Py_Initialize; PySys_AddAuditHook may be called then (PEP 578 allows it
+ * explicitly) and the hook survives initialization in 3.8-3.13.  The
+ * events cpython.run_file / run_module / run_command are raised by
+ * pymain_run_python() with the GIL held, after site has run and just
+ * before the first line of user code: the earliest moment the interpreter
+ * is complete and the latest before anything we must see happens.  It is
+ * the same for a script, -m and -c, and needs no change to the program.
+ *
+ * Whatever goes wrong here costs one warning; the program runs unchanged.
+ */
+#include <dlfcn.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "py_rt.h"
+#include "rt.h"
+
+struct py_api py_api;
+
+static bool py_installed; /* the bootstrap ran (or failed) once */
+
+static void *py_sym(const char *name)
+{
+	return dlsym(RTLD_DEFAULT, name);
+}
+
+/* Resolve every mandatory entry point; false if one is missing, which
+ * also means "this process is not a CPython we know". */
+static bool py_api_resolve(void)
+{
+	struct {
+		void **slot;
+		const char *name;
+		bool optional;
+	} tab[] = {
+#define M(f) {(void **)&py_api.f, #f, false}
+#define O(f)                                 \
+	{                                    \
+		(void **)&py_api.f, #f, true \
+	}
+		M(Py_IsInitialized),
+		M(PySys_AddAuditHook),
+		M(PyModule_Create2),
+		M(PyImport_GetModuleDict),
+		M(PyDict_SetItemString),
+		M(PyDict_New),
+		M(Py_CompileString),
+		M(PyEval_EvalCode),
+		M(PyEval_GetBuiltins),
+		M(PyErr_Occurred),
+		M(PyErr_Clear),
+		M(PyErr_Fetch),
+		M(PyErr_Restore),
+		M(PyLong_AsUnsignedLongLongMask),
+		M(PyLong_FromUnsignedLongLong),
+		M(PyUnicode_AsUTF8AndSize),
+		M(PyUnicode_InternFromString),
+		M(PyObject_GetAttr),
+		M(PyObject_Str),
+		M(Py_IncRef),
+		M(Py_DecRef),
+		M(PyEval_GetFrame),
+		M(PyFrame_GetLineNumber),
+		O(PyFrame_GetBack),
+		O(PyFrame_GetCode),
+		M(PyTuple_Size),
+		M(PyTuple_GetItem),
+		M(PyList_Size),
+		M(PyList_GetItem),
+		M(PyEval_SetTrace),
+		M(PyObject_CallFunctionObjArgs),
+#undef M
+#undef O
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		*tab[i].slot = py_sym(tab[i].name);
+		if (!*tab[i].slot && !tab[i].optional)
+			return false;
+	}
+	py_api.none = py_sym("_Py_NoneStruct");
+	return py_api.none != NULL;
+}
+
+/* Run the embedded bootstrap in a fresh namespace.  GIL held. */
+static int py_run_bootstrap(void)
+{
+	py_object *code, *globals, *res;
+
+	globals = py_api.PyDict_New();
+	if (!globals)
+		return -1;
+	if (py_api.PyDict_SetItemString(globals, "__builtins__",
+					py_api.PyEval_GetBuiltins()) < 0)
+		goto fail;
+	code = py_api.Py_CompileString(py_boot_source, "<hbtrace>",
+				       PY_FILE_INPUT);
+	if (!code)
+		goto fail;
+	res = py_api.PyEval_EvalCode(code, globals, globals);
+	py_api.Py_DecRef(code);
+	if (!res)
+		goto fail;
+	py_api.Py_DecRef(res);
+	/* the namespace stays alive through the functions it defined */
+	py_api.Py_DecRef(globals);
+	return 0;
+fail:
+	py_api.Py_DecRef(globals);
+	return -1;
+}
+
+static void py_install(void)
+{
+	py_object *et, *ev, *tb;
+
+	py_installed = true;
+	/* Keep whatever exception state the caller had, and leave none of
+	 * ours behind. */
+	py_api.PyErr_Fetch(&et, &ev, &tb);
+	if (py_mod_install() < 0 || py_run_bootstrap() < 0) {
+		py_api.PyErr_Clear();
+		if (!getenv("HBTRACE_QUIET"))
+			rt_warn("python front-end could not start; "
+				"asyncio and threading are not traced");
+	} else {
+		const char *acc = getenv("HBTRACE_PY_ACCESS");
+
+		rt_add_features(HBT_FEAT_PYTHON |
+				(acc && !strcmp(acc, "0") ? 0 :
+							    HBT_FEAT_PYACCESS));
+	}
+	py_api.PyErr_Restore(et, ev, tb);
+}
+
+static int py_audit_hook(const char *event, py_object *args, void *data)
+{
+	(void)args;
+	(void)data;
+	if (RT_LIKELY(py_installed))
+		return 0;
+	/* Cheap test first: this hook sees every audited event. */
+	if (event[0] != 'c' || strncmp(event, "cpython.run_", 12) != 0)
+		return 0;
+	if (!strcmp(event + 12, "file") || !strcmp(event + 12, "module") ||
+	    !strcmp(event + 12, "command"))
+		py_install();
+	return 0;
+}
+
+__attribute__((constructor(200))) static void py_rt_init(void)
+{
+	const char *e = getenv("HBTRACE_PYTHON");
+
+	if (e && !strcmp(e, "0"))
+		return;
+	/* Not an interpreter (or one older than 3.8): stay out of the way. */
+	if (!py_sym("PySys_AddAuditHook") || !py_sym("Py_Initialize"))
+		return;
+	if (!py_api_resolve()) {
+		rt_warn("unknown CPython C API; python front-end disabled");
+		return;
+	}
+	if (py_api.PySys_AddAuditHook(py_audit_hook, NULL) < 0)
+		rt_warn("cannot add audit hook; python front-end disabled");
+}

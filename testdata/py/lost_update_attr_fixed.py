@@ -1,0 +1,27 @@
+# expect: none
+# Fixed twin of lost_update_attr.py: every withdrawal holds the account lock.
+import asyncio
+
+
+class Account:
+    def __init__(self, balance):
+        self.balance = balance
+        self.lock = asyncio.Lock()
+
+    async def pay(self, amount):
+        await asyncio.sleep(0.001)
+
+    async def withdraw(self, amount):
+        async with self.lock:
+            current = self.balance
+            await self.pay(amount)
+            self.balance = current - amount
+
+
+async def main():
+    acct = Account(100)
+    await asyncio.gather(acct.withdraw(10), acct.withdraw(20))
+    print("balance", acct.balance)
+
+
+asyncio.run(main())
