@@ -755,7 +755,7 @@ static int ch_build_marks(struct chrome *c, const struct finding_list *l)
 			char rest;
 			struct ch_mark *m;
 
-			if (!f->steps[j].thread ||
+			if (f->steps[j].context || !f->steps[j].thread ||
 			    sscanf(f->steps[j].thread, "T%u%c", &serial,
 				   &rest) != 1)
 				continue;

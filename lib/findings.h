@@ -57,6 +57,9 @@ struct finding_step {
 	char *thread; /* "T2" */
 	char *task; /* NULL if not in a task */
 	char *action; /* "acquire lock_b while holding lock_a" */
+	/* Context for the next step (where a held lock was taken), not an
+	 * action of the finding itself: timelines do not mark it. */
+	bool context;
 	size_t nframes;
 	struct finding_frame *frames;
 };

@@ -853,6 +853,20 @@ static int lo_report(struct lo_finish *F)
 		if (an_add_lock_named(f, l->obj, l->kind, names[r]) < 0 ||
 		    an_add_thread(f, F->ctx, w->thread, w->task) < 0)
 			goto fail;
+		/* Where the held lock was taken, then where the next one
+		 * was requested: both stacks of the edge, as in TSan. */
+		if (w->held_stack) {
+			if (asprintf(&action, "acquired %s%s here", names[r],
+				     w->held_read ? " (read)" : "") < 0)
+				goto fail;
+			err = an_add_step(f, F->ctx, w->thread, w->task,
+					  action, w->held_stack);
+			free(action);
+			if (err < 0)
+				goto fail;
+			f->steps[f->nsteps - 1].context = true;
+			err = -ENOMEM;
+		}
 		if (asprintf(&action, "acquire %s%s while holding %s%s",
 			     names[(r + 1) % c->n],
 			     w->want_read ? " (read)" : "", names[r],

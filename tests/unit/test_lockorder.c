@@ -41,7 +41,9 @@ Test(lockorder, abba_found)
 	cr_assert_eq(tw_count(&t, FK_LOCK_ORDER_CYCLE), 1);
 	f = tw_first(&t, FK_LOCK_ORDER_CYCLE);
 	cr_assert_eq(f->nlocks, 2);
+	/* no stacks in this trace: no "acquired here" context steps */
 	cr_assert_eq(f->nsteps, 2);
+	cr_assert(!f->steps[0].context);
 	cr_assert(f->predicted);
 	cr_assert(f->is_error);
 	cr_assert_eq(strlen(f->id), 16);
