@@ -96,8 +96,10 @@ install: all
 	install -D -m 644 $(B)/tsan-ld/libtsan.so $(DESTDIR)$(PREFIX)/lib/hbtrace/tsan-ld/libtsan.so
 	install -m 644 docs/hbtrace.1 $(DESTDIR)$(PREFIX)/share/man/man1/hbtrace.1
 
+# instrument/py_boot.c is generated from py_boot.py: not formatted.
 format:
-	clang-format -i $(LIB_SRC) $(RT_SRC) $(CMD_SRC) $(wildcard lib/*.h instrument/*.h cmd/*.h)
+	clang-format -i $(LIB_SRC) $(filter-out instrument/py_boot.c,$(RT_SRC)) $(CMD_SRC) \
+		$(wildcard lib/*.h lib/analysis/*.h instrument/*.h cmd/*.h)
 
 clean:
 	rm -rf $(B)

@@ -26,7 +26,7 @@ static const char report_usage[] =
 
 int cmd_report(int argc, const char **argv)
 {
-	struct report_request req = { 0 };
+	struct report_request req = {0};
 	const char **paths;
 	char err[1024];
 	size_t n = 0;

@@ -133,9 +133,9 @@ static void py_install(void)
 	} else {
 		const char *acc = getenv("HBTRACE_PY_ACCESS");
 
-		rt_add_features(HBT_FEAT_PYTHON |
-				(acc && !strcmp(acc, "0") ? 0 :
-							    HBT_FEAT_PYACCESS));
+		rt_add_features(
+			HBT_FEAT_PYTHON |
+			(acc && !strcmp(acc, "0") ? 0 : HBT_FEAT_PYACCESS));
 	}
 	py_api.PyErr_Restore(et, ev, tb);
 }

@@ -55,9 +55,9 @@ static int rt_state;
 static int rt_fd = -1;
 static struct hbt_file_header *rt_hdr;
 static uint64_t rt_features; /* rt_add_features() before the header */
-static uint64_t rt_off;	    /* next free file offset, atomic */
-static uint64_t rt_dropped; /* events lost after a write error, atomic */
-static int rt_write_failed; /* warned once */
+static uint64_t rt_off;	     /* next free file offset, atomic */
+static uint64_t rt_dropped;  /* events lost after a write error, atomic */
+static int rt_write_failed;  /* warned once */
 static char rt_path[PATH_MAX];
 static uint32_t rt_gen; /* exec generation */
 
@@ -350,7 +350,8 @@ static int rt_open_trace(uint64_t flags, int parent_pid)
 	h->version = HBT_VERSION;
 	h->min_reader_version = HBT_MIN_READER_VERSION;
 	h->header_size = HBT_HEADER_SIZE;
-	h->features = HBT_FEAT_PTHREAD | (rt_opts.stacks ? HBT_FEAT_STACKS : 0) |
+	h->features = HBT_FEAT_PTHREAD |
+		      (rt_opts.stacks ? HBT_FEAT_STACKS : 0) |
 		      __atomic_load_n(&rt_features, __ATOMIC_RELAXED);
 	h->flags = flags | (rt_gen ? HBT_HDR_EXEC_CHILD : 0);
 	h->pid = (int32_t)getpid();

@@ -20,14 +20,10 @@ extern const struct analysis_ops analysis_py_shared;
 
 /* Every analysis, run in this order over one pass: add one line each. */
 const struct analysis_ops *const hbt_analyses[] = {
-	&analysis_lockorder,
-	&analysis_deadlock,
-	&analysis_misuse,
-	&analysis_threads,
-	&analysis_race,
-	&analysis_py_tasks,
-	&analysis_py_shared,
-	NULL,
+	&analysis_lockorder, &analysis_deadlock,
+	&analysis_misuse,    &analysis_threads,
+	&analysis_race,	     &analysis_py_tasks,
+	&analysis_py_shared, NULL,
 };
 
 #define MAX_ANALYSES 32
@@ -35,7 +31,7 @@ const struct analysis_ops *const hbt_analyses[] = {
 static int analyze_one(const char *path, const struct analysis_options *opts,
 		       struct finding_list *out, char *err, size_t errlen)
 {
-	void *state[MAX_ANALYSES] = { 0 };
+	void *state[MAX_ANALYSES] = {0};
 	struct hbt_reader *r = NULL;
 	struct symbolizer *sym = NULL;
 	struct analysis_ctx ctx;
@@ -105,7 +101,7 @@ int analyze_traces(const char *const *paths, size_t npaths,
 		   const struct analysis_options *opts,
 		   struct finding_list *out, char *err, size_t errlen)
 {
-	struct analysis_options defaults = { .loop_stall_ns = 100000000ull };
+	struct analysis_options defaults = {.loop_stall_ns = 100000000ull};
 	size_t i;
 	int ret;
 

@@ -20,7 +20,7 @@ struct symbolizer;
 
 struct analysis_options {
 	uint64_t loop_stall_ns; /* loop-stall threshold, default 100 ms */
-	bool no_predict; /* only report what happened */
+	bool no_predict;	/* only report what happened */
 };
 
 /* What an analysis gets when it finishes: the reader (definitions),

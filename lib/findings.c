@@ -132,14 +132,13 @@ struct finding_step *finding_add_step(struct finding *f)
 
 struct finding_frame *finding_step_add_frame(struct finding_step *s)
 {
-	return array_add((void **)&s->frames, &s->nframes,
-			 sizeof(*s->frames));
+	return array_add((void **)&s->frames, &s->nframes, sizeof(*s->frames));
 }
 
 /* ---- stable ids -------------------------------------------------------- */
 
 #define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
+#define FNV_PRIME  0x100000001b3ull
 
 static uint64_t fnv_byte(uint64_t h, unsigned char c)
 {
@@ -227,8 +226,8 @@ void findings_compute_id(struct finding *f)
 		int b;
 
 		for (b = 0; b < 8; b++)
-			h = fnv_byte(h, (unsigned char)(stack_hashes[i] >>
-							(8 * b)));
+			h = fnv_byte(
+				h, (unsigned char)(stack_hashes[i] >> (8 * b)));
 	}
 	snprintf(f->id, sizeof(f->id), "%016llx", (unsigned long long)h);
 }

@@ -34,28 +34,29 @@ enum finding_kind {
 
 struct finding_frame {
 	char *function; /* NULL if unknown */
-	char *file; /* as recorded in DWARF / Python, NULL if unknown */
-	int line; /* 0 if unknown */
-	char *module; /* ELF path, NULL for Python frames */
-	uint64_t pc; /* 0 for Python frames */
-	bool inlined; /* an inlined frame expanded from the pc below */
+	char *file;	/* as recorded in DWARF / Python, NULL if unknown */
+	int line;	/* 0 if unknown */
+	char *module;	/* ELF path, NULL for Python frames */
+	uint64_t pc;	/* 0 for Python frames */
+	bool inlined;	/* an inlined frame expanded from the pc below */
 };
 
 struct finding_lock {
-	char *name; /* "lock_a", "fork_lock[3]", "mutex created at f (x.c:12)" */
+	char *name; /* "lock_a", "fork_lock[3]", "mutex created at f (x.c:12)"
+		     */
 	char *type; /* "pthread_mutex", "pthread_rwlock", "asyncio.Lock" ... */
 	uint64_t address;
 };
 
 struct finding_thread {
-	char *id; /* "T1" (main thread is T1), or "Task-3" for a task */
+	char *id;   /* "T1" (main thread is T1), or "Task-3" for a task */
 	char *name; /* thread name, NULL if none */
 	char *task; /* asyncio task name, NULL if none */
 };
 
 struct finding_step {
 	char *thread; /* "T2" */
-	char *task; /* NULL if not in a task */
+	char *task;   /* NULL if not in a task */
 	char *action; /* "acquire lock_b while holding lock_a" */
 	/* Context for the next step (where a held lock was taken), not an
 	 * action of the finding itself: timelines do not mark it. */
@@ -69,7 +70,7 @@ struct finding {
 	char id[17]; /* 16 hex digits */
 	bool predicted;
 	bool is_error; /* severity: error or warning */
-	char *detail; /* sub-kind, NULL if none */
+	char *detail;  /* sub-kind, NULL if none */
 	char *message;
 	size_t nlocks, nthreads, nsteps;
 	struct finding_lock *locks;

@@ -240,8 +240,7 @@ size_t hbt_encode_event(uint8_t *start, struct hbt_codec_state *st,
 	return publish(start, p, ev->type);
 }
 
-size_t hbt_encode_string(uint8_t *start, uint32_t id, const char *s,
-			 size_t len)
+size_t hbt_encode_string(uint8_t *start, uint32_t id, const char *s, size_t len)
 {
 	uint8_t *p = start + 1;
 
@@ -428,7 +427,7 @@ bool hbt_record_is_definition(uint8_t type)
 ssize_t hbt_decode_record(const uint8_t *p, const uint8_t *end,
 			  struct hbt_codec_state *st, struct hbt_event *ev)
 {
-	struct cursor c = { p + 1, end, false };
+	struct cursor c = {p + 1, end, false};
 	uint8_t type;
 	uint64_t len;
 
@@ -709,7 +708,7 @@ ssize_t hbt_decode_record(const uint8_t *p, const uint8_t *end,
 			/* payload is NULL when len overruns: check first */
 			if (c.bad)
 				return -EPROTO;
-			pc = (struct cursor){ payload, payload + len, false };
+			pc = (struct cursor){payload, payload + len, false};
 			if (type == HBT_REC_NOTE)
 				ev->arg = get_u32(&pc);
 		}
@@ -723,7 +722,7 @@ ssize_t hbt_decode_record(const uint8_t *p, const uint8_t *end,
 int hbt_decode_frames(const uint8_t *data, uint32_t len, uint64_t *frames,
 		      uint32_t n)
 {
-	struct cursor c = { data, data + len, false };
+	struct cursor c = {data, data + len, false};
 
 	for (uint32_t i = 0; i < n; i++)
 		frames[i] = get_uv(&c);

@@ -36,20 +36,20 @@
 
 #include <stdint.h>
 
-#define HBT_MAGIC "HBTRACE\0" /* 8 bytes at offset 0 */
-#define HBT_VERSION 1
+#define HBT_MAGIC	       "HBTRACE\0" /* 8 bytes at offset 0 */
+#define HBT_VERSION	       1
 #define HBT_MIN_READER_VERSION 1
-#define HBT_HEADER_SIZE 4096
-#define HBT_CHUNK_ALIGN 4096
-#define HBT_CHUNK_MAGIC 0x4b434248u /* "HBCK" little-endian */
-#define HBT_CHUNK_HEADER_SIZE 48
+#define HBT_HEADER_SIZE	       4096
+#define HBT_CHUNK_ALIGN	       4096
+#define HBT_CHUNK_MAGIC	       0x4b434248u /* "HBCK" little-endian */
+#define HBT_CHUNK_HEADER_SIZE  48
 
 /* Feature bits: what kinds of records this trace may contain. */
 enum hbt_feature {
 	HBT_FEAT_PTHREAD = 1u << 0, /* pthread / semaphore events */
-	HBT_FEAT_STACKS = 1u << 1, /* native stacks (libunwind) */
-	HBT_FEAT_PYTHON = 1u << 2, /* CPython / asyncio front-end was active */
-	HBT_FEAT_MEMORY = 1u << 3, /* memory accesses (TSan ABI runtime) */
+	HBT_FEAT_STACKS = 1u << 1,  /* native stacks (libunwind) */
+	HBT_FEAT_PYTHON = 1u << 2,  /* CPython / asyncio front-end was active */
+	HBT_FEAT_MEMORY = 1u << 3,  /* memory accesses (TSan ABI runtime) */
 	HBT_FEAT_PYACCESS = 1u << 4, /* Python shared-state accesses */
 	HBT_FEAT_IMPORTED = 1u << 5, /* converted from another format */
 };
@@ -57,10 +57,10 @@ enum hbt_feature {
 /* hbt_file_header.flags */
 enum hbt_header_flag {
 	HBT_HDR_CLEAN_CLOSE = 1u << 0, /* runtime finalized the trace at exit */
-	HBT_HDR_FORK_CHILD = 1u << 1, /* process is a fork() child */
-	HBT_HDR_EXEC_CHILD = 1u << 2, /* process image came from exec*() */
+	HBT_HDR_FORK_CHILD = 1u << 1,  /* process is a fork() child */
+	HBT_HDR_EXEC_CHILD = 1u << 2,  /* process image came from exec*() */
 	HBT_HDR_WRITE_ERROR = 1u << 3, /* runtime hit a write error (ENOSPC) */
-	HBT_HDR_DEADLOCK = 1u << 4, /* runtime saw a live deadlock */
+	HBT_HDR_DEADLOCK = 1u << 4,    /* runtime saw a live deadlock */
 };
 
 /*
@@ -79,13 +79,13 @@ struct hbt_file_header {
 	uint64_t end_offset;
 	int32_t pid;
 	int32_t ppid;
-	int32_t parent_trace_pid; /* forking/exec'ing process, 0 if none */
-	uint32_t exec_generation; /* number of exec()s since the root */
-	uint64_t start_realtime_ns; /* CLOCK_REALTIME at start */
+	int32_t parent_trace_pid;    /* forking/exec'ing process, 0 if none */
+	uint32_t exec_generation;    /* number of exec()s since the root */
+	uint64_t start_realtime_ns;  /* CLOCK_REALTIME at start */
 	uint64_t start_monotonic_ns; /* CLOCK_MONOTONIC at start */
-	uint64_t dropped_events; /* events lost (at clean close only) */
-	char exe[256]; /* /proc/self/exe, NUL-terminated, cut */
-	char cmdline[512]; /* argv joined by spaces, cut */
+	uint64_t dropped_events;     /* events lost (at clean close only) */
+	char exe[256];		     /* /proc/self/exe, NUL-terminated, cut */
+	char cmdline[512];	     /* argv joined by spaces, cut */
 	char hostname[64];
 	uint8_t reserved[HBT_HEADER_SIZE - 8 - 2 - 2 - 4 - 8 - 8 - 8 - 4 - 4 -
 			 4 - 4 - 8 - 8 - 8 - 256 - 512 - 64];
@@ -104,9 +104,9 @@ _Static_assert(sizeof(struct hbt_file_header) == HBT_HEADER_SIZE,
 struct hbt_chunk_header {
 	uint32_t magic;
 	uint32_t size;
-	uint32_t thread; /* thread serial, 1 = the first thread seen */
+	uint32_t thread;      /* thread serial, 1 = the first thread seen */
 	uint32_t chunk_index; /* 0, 1, 2 ... per thread */
-	int32_t tid; /* kernel thread id */
+	int32_t tid;	      /* kernel thread id */
 	uint32_t reserved0;
 	uint64_t monotonic_ns;
 	uint64_t reserved1[2];
@@ -139,7 +139,7 @@ enum hbt_obj_kind {
 	HBT_OBJ_AIO_EVENT = 34,
 	HBT_OBJ_AIO_COND = 35,
 	HBT_OBJ_AIO_QUEUE = 36,
-	HBT_OBJ_AIO_FUTURE = 37, /* a future or task awaited as an object */
+	HBT_OBJ_AIO_FUTURE = 37,  /* a future or task awaited as an object */
 	HBT_OBJ_AIO_HANDOFF = 38, /* call_soon_threadsafe & co. */
 	/* memory (TSan ABI) */
 	HBT_OBJ_ATOMIC = 48, /* an atomic variable used for synchronization */
@@ -152,19 +152,20 @@ enum hbt_mutex_type {
 	HBT_MUTEX_RECURSIVE = 1,
 	HBT_MUTEX_ERRORCHECK = 2,
 	HBT_MUTEX_DEFAULT = 3, /* PTHREAD_MUTEX_DEFAULT, or never initialized */
-	HBT_MUTEX_ROBUST = 1u << 4, /* or'ed in */
+	HBT_MUTEX_ROBUST = 1u << 4,  /* or'ed in */
 	HBT_MUTEX_PSHARED = 1u << 5, /* or'ed in */
 };
 
 /* Operation flags, one byte in every sync record ("op" below). */
 enum hbt_op_flag {
-	HBT_OP_READ = 1u << 0, /* shared mode (rwlock rdlock) */
-	HBT_OP_TRY = 1u << 1, /* trylock / trywait / tryjoin */
-	HBT_OP_TIMED = 1u << 2, /* timed or clock variant */
+	HBT_OP_READ = 1u << 0,	    /* shared mode (rwlock rdlock) */
+	HBT_OP_TRY = 1u << 1,	    /* trylock / trywait / tryjoin */
+	HBT_OP_TIMED = 1u << 2,	    /* timed or clock variant */
 	HBT_OP_REQUESTED = 1u << 3, /* ACQUIRE: a REQUEST record preceded it */
 	HBT_OP_BROADCAST = 1u << 4, /* POST: cond broadcast / Event.set */
 	HBT_OP_RECURSIVE = 1u << 5, /* ACQUIRE/RELEASE by the owner, depth>1 */
-	HBT_OP_INTERNAL = 1u << 6, /* done by a library the user did not write */
+	HBT_OP_INTERNAL = 1u
+			  << 6, /* done by a library the user did not write */
 };
 
 /* Outcome of a failed or finished operation (FAIL, JOIN, COND_WAIT_END). */
@@ -172,9 +173,9 @@ enum hbt_outcome {
 	HBT_OUT_OK = 0,
 	HBT_OUT_BUSY = 1, /* EBUSY / EAGAIN from a try variant */
 	HBT_OUT_TIMEDOUT = 2,
-	HBT_OUT_ERROR = 3, /* 'err' carries the errno */
+	HBT_OUT_ERROR = 3,	 /* 'err' carries the errno */
 	HBT_OUT_INTERRUPTED = 4, /* EINTR (sem_wait) */
-	HBT_OUT_CANCELLED = 5, /* asyncio: the waiter was cancelled */
+	HBT_OUT_CANCELLED = 5,	 /* asyncio: the waiter was cancelled */
 };
 
 /*
@@ -339,15 +340,15 @@ enum hbt_record_type {
 };
 
 /* Python frame tagging inside STACK records. */
-#define HBT_FRAME_IS_PY(f) ((f) & 1)
-#define HBT_FRAME_PY_ID(f) ((f) >> 1)
+#define HBT_FRAME_IS_PY(f)     ((f)&1)
+#define HBT_FRAME_PY_ID(f)     ((f) >> 1)
 #define HBT_FRAME_NATIVE_PC(f) ((f) >> 1)
-#define HBT_FRAME_FROM_PC(pc) ((uint64_t)(pc) << 1)
-#define HBT_FRAME_FROM_PY(id) (((uint64_t)(id) << 1) | 1)
+#define HBT_FRAME_FROM_PC(pc)  ((uint64_t)(pc) << 1)
+#define HBT_FRAME_FROM_PY(id)  (((uint64_t)(id) << 1) | 1)
 
 /* Limits that bound a reader against hostile input. */
 #define HBT_MAX_STACK_FRAMES 256
-#define HBT_MAX_STRING_LEN (1u << 20)
-#define HBT_MAX_CHUNK_SIZE (64u << 20)
+#define HBT_MAX_STRING_LEN   (1u << 20)
+#define HBT_MAX_CHUNK_SIZE   (64u << 20)
 
 #endif /* HBT_FORMAT_H */

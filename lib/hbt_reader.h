@@ -36,20 +36,20 @@ struct hbt_reader;
 
 /* One decoded event.  Fields not used by a record type are zero. */
 struct hbt_event {
-	uint64_t index; /* position in the merged order, from 0 */
-	uint32_t thread; /* thread serial */
-	uint8_t type; /* enum hbt_record_type */
-	uint8_t kind; /* enum hbt_obj_kind */
-	uint8_t op; /* enum hbt_op_flag bits (or record-specific byte) */
-	uint8_t outcome; /* enum hbt_outcome (or record-specific byte) */
-	uint64_t obj; /* object address / task id / child serial ... */
-	uint64_t obj2; /* second object: cond's mutex, awaited task ... */
-	uint64_t seq; /* per-object counter (see ACQUIRE/POST/...) */
-	uint64_t seq2; /* second counter: COND_WAKE mutex_seq */
-	uint64_t arg; /* attr, size, count, pid, string id, duration ... */
-	uint64_t arg2; /* second argument (PY_ACCESS name, ...) */
-	int64_t err; /* errno-style value when the record has one */
-	uint32_t stack; /* stack id, 0 = none */
+	uint64_t index;	  /* position in the merged order, from 0 */
+	uint32_t thread;  /* thread serial */
+	uint8_t type;	  /* enum hbt_record_type */
+	uint8_t kind;	  /* enum hbt_obj_kind */
+	uint8_t op;	  /* enum hbt_op_flag bits (or record-specific byte) */
+	uint8_t outcome;  /* enum hbt_outcome (or record-specific byte) */
+	uint64_t obj;	  /* object address / task id / child serial ... */
+	uint64_t obj2;	  /* second object: cond's mutex, awaited task ... */
+	uint64_t seq;	  /* per-object counter (see ACQUIRE/POST/...) */
+	uint64_t seq2;	  /* second counter: COND_WAKE mutex_seq */
+	uint64_t arg;	  /* attr, size, count, pid, string id, duration ... */
+	uint64_t arg2;	  /* second argument (PY_ACCESS name, ...) */
+	int64_t err;	  /* errno-style value when the record has one */
+	uint32_t stack;	  /* stack id, 0 = none */
 	uint64_t time_ns; /* best known monotonic time, 0 = unknown */
 	const uint8_t *data; /* EXEC path, STRING bytes ... (valid until
 			      * the reader is closed) */
@@ -60,7 +60,7 @@ struct hbt_event {
 
 struct hbt_frame {
 	bool is_python;
-	uint64_t pc; /* native: absolute pc */
+	uint64_t pc;	  /* native: absolute pc */
 	uint32_t pyframe; /* python: pyframe id */
 };
 
@@ -81,7 +81,7 @@ struct hbt_module {
 struct hbt_pyframe {
 	uint32_t id;
 	uint32_t function; /* string id */
-	uint32_t file; /* string id */
+	uint32_t file;	   /* string id */
 	uint32_t line;
 	uint32_t first_line;
 };
@@ -89,12 +89,12 @@ struct hbt_pyframe {
 struct hbt_thread_info {
 	uint32_t serial;
 	int32_t tid;
-	uint32_t parent; /* creating thread's serial, 0 = none */
-	uint32_t name; /* string id, 0 = none */
+	uint32_t parent;  /* creating thread's serial, 0 = none */
+	uint32_t name;	  /* string id, 0 = none */
 	uint64_t pthread; /* pthread_t value */
 	uint64_t nevents;
 	bool ended; /* THREAD_END seen */
-	bool torn; /* its stream stops early (missing chunk, torn record) */
+	bool torn;  /* its stream stops early (missing chunk, torn record) */
 };
 
 struct hbt_obj_name {

@@ -15,8 +15,8 @@ int report_run(const struct report_request *req, FILE *out, char *err,
 {
 	const struct report_ops *ops =
 		report_ops_by_name(req->format ? req->format : "text");
-	struct finding_list l = { 0 };
-	struct report_ctx ctx = { 0 };
+	struct finding_list l = {0};
+	struct report_ctx ctx = {0};
 	size_t i, n = 0;
 	int ret;
 
@@ -48,7 +48,7 @@ out:
 
 int report_print_traces(const char *const *paths, size_t n, FILE *out)
 {
-	struct report_request req = { .paths = paths, .npaths = n };
+	struct report_request req = {.paths = paths, .npaths = n};
 	char err[512];
 	int ret;
 

@@ -22,7 +22,7 @@ int report_print_traces(const char *const *paths, size_t n, FILE *out);
 struct report_request {
 	const char *const *paths;
 	size_t npaths;
-	const char *format; /* "text" (NULL), "json", "sarif" */
+	const char *format;	  /* "text" (NULL), "json", "sarif" */
 	const char *suppressions; /* file, or NULL */
 };
 

@@ -18,11 +18,21 @@ void json_put_string(FILE *out, const char *s)
 	fputc('"', out);
 	for (; *p; p++) {
 		switch (*p) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
+		case '"':
+			fputs("\\\"", out);
+			break;
+		case '\\':
+			fputs("\\\\", out);
+			break;
+		case '\n':
+			fputs("\\n", out);
+			break;
+		case '\r':
+			fputs("\\r", out);
+			break;
+		case '\t':
+			fputs("\\t", out);
+			break;
 		default:
 			if (*p < 0x20 || *p == 0x7f)
 				fprintf(out, "\\u%04x", *p);
@@ -100,7 +110,8 @@ static void json_finding(struct report_ctx *ctx, const struct finding *f)
 	for (i = 0; i < f->nsteps; i++) {
 		const struct finding_step *s = &f->steps[i];
 
-		fputs(i ? ",\n        {\"thread\": " : "\n        {\"thread\": ",
+		fputs(i ? ",\n        {\"thread\": "
+			: "\n        {\"thread\": ",
 		      out);
 		json_put_string(out, s->thread);
 		fputs(", \"task\": ", out);
@@ -124,7 +135,7 @@ static void json_finding(struct report_ctx *ctx, const struct finding *f)
 
 static void json_end(struct report_ctx *ctx, const struct finding_list *all)
 {
-	size_t count[FK__COUNT] = { 0 }, i, n = 0;
+	size_t count[FK__COUNT] = {0}, i, n = 0;
 	FILE *out = ctx->out;
 
 	for (i = 0; i < all->n; i++)
@@ -136,7 +147,8 @@ static void json_end(struct report_ctx *ctx, const struct finding_list *all)
 	for (i = 0; i < all->n; i++) {
 		if (!all->items[i]->suppressed_by)
 			continue;
-		fputs(n++ ? ", {\"id\": " : "  \"suppressed\": [{\"id\": ", out);
+		fputs(n++ ? ", {\"id\": " : "  \"suppressed\": [{\"id\": ",
+		      out);
 		json_put_string(out, all->items[i]->id);
 		fputs(", \"rule\": ", out);
 		json_put_string(out, all->items[i]->suppressed_by);

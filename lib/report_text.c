@@ -123,7 +123,7 @@ static void text_finding(struct report_ctx *ctx, const struct finding *f)
 
 static void text_end(struct report_ctx *ctx, const struct finding_list *all)
 {
-	size_t count[FK__COUNT] = { 0 }, i, total = 0;
+	size_t count[FK__COUNT] = {0}, i, total = 0;
 
 	for (i = 0; i < all->n; i++) {
 		if (all->items[i]->suppressed_by)

@@ -130,25 +130,44 @@ void an_tasks_event(struct an_tasks *t, const struct hbt_event *ev)
 const char *an_kind_type(uint8_t kind)
 {
 	switch (kind) {
-	case HBT_OBJ_MUTEX: return "pthread_mutex";
-	case HBT_OBJ_RWLOCK: return "pthread_rwlock";
-	case HBT_OBJ_SPIN: return "pthread_spinlock";
-	case HBT_OBJ_COND: return "pthread_cond";
-	case HBT_OBJ_SEM: return "sem";
-	case HBT_OBJ_BARRIER: return "pthread_barrier";
-	case HBT_OBJ_THREAD: return "thread";
-	case HBT_OBJ_PY_LOCK: return "threading.Lock";
-	case HBT_OBJ_PY_RLOCK: return "threading.RLock";
-	case HBT_OBJ_PY_COND: return "threading.Condition";
-	case HBT_OBJ_PY_SEM: return "threading.Semaphore";
-	case HBT_OBJ_PY_EVENT: return "threading.Event";
-	case HBT_OBJ_AIO_LOCK: return "asyncio.Lock";
-	case HBT_OBJ_AIO_SEM: return "asyncio.Semaphore";
-	case HBT_OBJ_AIO_EVENT: return "asyncio.Event";
-	case HBT_OBJ_AIO_COND: return "asyncio.Condition";
-	case HBT_OBJ_AIO_QUEUE: return "asyncio.Queue";
-	case HBT_OBJ_AIO_FUTURE: return "asyncio.Future";
-	default: return "object";
+	case HBT_OBJ_MUTEX:
+		return "pthread_mutex";
+	case HBT_OBJ_RWLOCK:
+		return "pthread_rwlock";
+	case HBT_OBJ_SPIN:
+		return "pthread_spinlock";
+	case HBT_OBJ_COND:
+		return "pthread_cond";
+	case HBT_OBJ_SEM:
+		return "sem";
+	case HBT_OBJ_BARRIER:
+		return "pthread_barrier";
+	case HBT_OBJ_THREAD:
+		return "thread";
+	case HBT_OBJ_PY_LOCK:
+		return "threading.Lock";
+	case HBT_OBJ_PY_RLOCK:
+		return "threading.RLock";
+	case HBT_OBJ_PY_COND:
+		return "threading.Condition";
+	case HBT_OBJ_PY_SEM:
+		return "threading.Semaphore";
+	case HBT_OBJ_PY_EVENT:
+		return "threading.Event";
+	case HBT_OBJ_AIO_LOCK:
+		return "asyncio.Lock";
+	case HBT_OBJ_AIO_SEM:
+		return "asyncio.Semaphore";
+	case HBT_OBJ_AIO_EVENT:
+		return "asyncio.Event";
+	case HBT_OBJ_AIO_COND:
+		return "asyncio.Condition";
+	case HBT_OBJ_AIO_QUEUE:
+		return "asyncio.Queue";
+	case HBT_OBJ_AIO_FUTURE:
+		return "asyncio.Future";
+	default:
+		return "object";
 	}
 }
 
@@ -156,13 +175,20 @@ const char *an_kind_type(uint8_t kind)
 static const char *an_kind_noun(uint8_t kind)
 {
 	switch (kind) {
-	case HBT_OBJ_MUTEX: return "mutex";
-	case HBT_OBJ_RWLOCK: return "rwlock";
-	case HBT_OBJ_SPIN: return "spinlock";
-	case HBT_OBJ_COND: return "condition";
-	case HBT_OBJ_SEM: return "semaphore";
-	case HBT_OBJ_BARRIER: return "barrier";
-	default: return an_kind_type(kind);
+	case HBT_OBJ_MUTEX:
+		return "mutex";
+	case HBT_OBJ_RWLOCK:
+		return "rwlock";
+	case HBT_OBJ_SPIN:
+		return "spinlock";
+	case HBT_OBJ_COND:
+		return "condition";
+	case HBT_OBJ_SEM:
+		return "semaphore";
+	case HBT_OBJ_BARRIER:
+		return "barrier";
+	default:
+		return an_kind_type(kind);
 	}
 }
 
@@ -189,8 +215,8 @@ char *an_lock_name(struct analysis_ctx *ctx, uint64_t obj, uint8_t kind,
 			site = symbolize_site(ctx->sym, site_stack);
 	}
 	if (site) {
-		if (asprintf(&s, "%s created at %s", an_kind_noun(kind),
-			     site) < 0)
+		if (asprintf(&s, "%s created at %s", an_kind_noun(kind), site) <
+		    0)
 			s = NULL;
 		free(site);
 		return s;
@@ -218,8 +244,7 @@ char *an_task_name(struct analysis_ctx *ctx, uint64_t task)
 	if (!task)
 		return NULL;
 	if (ctx && ctx->reader &&
-	    hbt_reader_task_name(ctx->reader, task, &name, &coro) == 0 &&
-	    name)
+	    hbt_reader_task_name(ctx->reader, task, &name, &coro) == 0 && name)
 		n = hbt_reader_string(ctx->reader, name);
 	if (n)
 		return strdup(n);
@@ -228,8 +253,8 @@ char *an_task_name(struct analysis_ctx *ctx, uint64_t task)
 	return s;
 }
 
-int an_add_thread(struct finding *f, struct analysis_ctx *ctx,
-		  uint32_t serial, uint64_t task)
+int an_add_thread(struct finding *f, struct analysis_ctx *ctx, uint32_t serial,
+		  uint64_t task)
 {
 	struct finding_thread *t;
 	char *id = an_thread_id(serial), *tn = an_task_name(ctx, task);
@@ -242,7 +267,8 @@ int an_add_thread(struct finding *f, struct analysis_ctx *ctx,
 	for (i = 0; i < f->nthreads; i++) {
 		t = &f->threads[i];
 		if (!strcmp(t->id, id) &&
-		    ((!t->task && !tn) || (t->task && tn && !strcmp(t->task, tn)))) {
+		    ((!t->task && !tn) ||
+		     (t->task && tn && !strcmp(t->task, tn)))) {
 			free(id);
 			free(tn);
 			return 0;
@@ -259,8 +285,9 @@ int an_add_thread(struct finding *f, struct analysis_ctx *ctx,
 	if (ctx && ctx->reader) {
 		const struct hbt_thread_info *ti =
 			hbt_reader_thread(ctx->reader, serial);
-		const char *n = ti && ti->name ?
-			hbt_reader_string(ctx->reader, ti->name) : NULL;
+		const char *n = ti && ti->name ? hbt_reader_string(ctx->reader,
+								   ti->name)
+					       : NULL;
 
 		if (n)
 			t->name = strdup(n);

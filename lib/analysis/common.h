@@ -66,8 +66,7 @@ uint32_t *u64map_put(struct u64map *m, uint64_t key, uint32_t val,
  * bytes, zeroing the new room; 0 or -ENOMEM.  Doubles, so appends are
  * O(1) amortized. */
 int an_grow_slow(void **arr, uint32_t *cap, uint32_t need, size_t size);
-static inline int an_grow(void **arr, uint32_t *cap, uint32_t need,
-			  size_t size)
+static inline int an_grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 {
 	return need <= *cap ? 0 : an_grow_slow(arr, cap, need, size);
 }
@@ -140,8 +139,8 @@ char *an_thread_id(uint32_t serial);
 char *an_task_name(struct analysis_ctx *ctx, uint64_t task);
 
 /* Add a finding_thread for a thread (and task) unless already there. */
-int an_add_thread(struct finding *f, struct analysis_ctx *ctx,
-		  uint32_t serial, uint64_t task);
+int an_add_thread(struct finding *f, struct analysis_ctx *ctx, uint32_t serial,
+		  uint64_t task);
 /*
  * Make equal names distinct ("mutex created at f (x.c:3) #1", "... #2"):
  * heap locks from one creation site share a name.  Names are replaced in

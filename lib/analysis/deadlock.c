@@ -51,7 +51,7 @@ struct dl_actor {
 	bool w_read;
 	uint32_t w_stack;
 	uint32_t cond_stack;
-	bool ended; /* left normally: cannot be blocked */
+	bool ended;    /* left normally: cannot be blocked */
 	bool in_cycle; /* already reported */
 	uint8_t color; /* DFS */
 };
@@ -120,8 +120,8 @@ static struct dl_actor *dl_actor_new(struct dl_state *s, uint32_t thread,
 	if (!v)
 		return NULL;
 	if (created) {
-		if (an_grow((void **)&s->actors, &s->actors_cap,
-			    s->nactors + 1, sizeof(*s->actors)) < 0)
+		if (an_grow((void **)&s->actors, &s->actors_cap, s->nactors + 1,
+			    sizeof(*s->actors)) < 0)
 			return NULL;
 		a = &s->actors[s->nactors++];
 		a->thread = thread;
@@ -169,8 +169,8 @@ static struct dl_held *dl_find(struct dl_actor *a, uint64_t obj)
 	return NULL;
 }
 
-static void dl_push(struct dl_actor *a, uint64_t obj, uint8_t kind,
-		    bool read, uint32_t stack)
+static void dl_push(struct dl_actor *a, uint64_t obj, uint8_t kind, bool read,
+		    uint32_t stack)
 {
 	struct dl_held *h;
 
@@ -189,8 +189,7 @@ static void dl_pop(struct dl_actor *a, struct dl_held *h)
 {
 	uint32_t i = (uint32_t)(h - a->held);
 
-	memmove(&a->held[i], &a->held[i + 1],
-		(a->nheld - i - 1) * sizeof(*h));
+	memmove(&a->held[i], &a->held[i + 1], (a->nheld - i - 1) * sizeof(*h));
 	a->nheld--;
 }
 
@@ -307,8 +306,8 @@ static void dl_event(void *state, const struct hbt_event *ev)
 		a = dl_ev_actor(s, ev);
 		if (a && ev->obj2 && !dl_find(a, ev->obj2))
 			dl_push(a, ev->obj2,
-				ev->kind == HBT_OBJ_COND ? HBT_OBJ_MUTEX :
-							   HBT_OBJ_PY_LOCK,
+				ev->kind == HBT_OBJ_COND ? HBT_OBJ_MUTEX
+							 : HBT_OBJ_PY_LOCK,
 				false, a->cond_stack);
 		return;
 	case HBT_REC_JOIN_REQUEST:
@@ -395,15 +394,14 @@ static char *dl_obj_name(struct dl_finish *F, uint64_t obj, uint8_t kind)
 		if (h)
 			site = h->stack;
 	}
-	return an_lock_name(F->ctx, obj, v ? F->s->locks[*v].kind : kind,
-			    site);
+	return an_lock_name(F->ctx, obj, v ? F->s->locks[*v].kind : kind, site);
 }
 
 static int dl_report(struct dl_finish *F, uint32_t first, uint32_t n)
 {
 	struct dl_state *s = F->s;
 	struct finding *f = finding_new(FK_DEADLOCK);
-	char *names[DL_MAX_CYCLE] = { 0 };
+	char *names[DL_MAX_CYCLE] = {0};
 	uint32_t i, r, start = 0, k;
 	char *msg = NULL;
 	int err = -ENOMEM, ret;
@@ -438,8 +436,8 @@ static int dl_report(struct dl_finish *F, uint32_t first, uint32_t n)
 		if (an_add_thread(f, F->ctx, a->thread, a->task) < 0)
 			goto out;
 		for (k = 0; k < a->nheld; k++) {
-			char *hn = dl_obj_name(F, a->held[k].obj,
-					       a->held[k].kind);
+			char *hn =
+				dl_obj_name(F, a->held[k].obj, a->held[k].kind);
 
 			if (!hn)
 				goto out;
@@ -453,9 +451,10 @@ static int dl_report(struct dl_finish *F, uint32_t first, uint32_t n)
 				goto out;
 		}
 		if (a == next)
-			ret = asprintf(&action,
-				       "wait for %s it already holds (not recursive)",
-				       names[i]);
+			ret = asprintf(
+				&action,
+				"wait for %s it already holds (not recursive)",
+				names[i]);
 		else
 			ret = asprintf(&action, "wait for %s%s%s", names[i],
 				       held ? " while holding " : "",
@@ -549,7 +548,7 @@ static void dl_dfs(struct dl_finish *F, uint32_t ai)
 static int dl_finish(void *state, struct analysis_ctx *ctx)
 {
 	struct dl_state *s = state;
-	struct dl_finish F = { .s = s, .ctx = ctx };
+	struct dl_finish F = {.s = s, .ctx = ctx};
 	uint32_t i;
 
 	for (i = 0; i < s->nactors && !F.err; i++)

@@ -194,8 +194,7 @@ static void hb_dirty(struct hb *h, struct hb_thread *t)
 	}
 }
 
-static void hb_join_into(struct hb *h, struct hb_thread *t,
-			 const struct vc *w)
+static void hb_join_into(struct hb *h, struct hb_thread *t, const struct vc *w)
 {
 	if (!vc_leq(w, &t->vc)) {
 		vc_join(&t->vc, w);

@@ -64,24 +64,24 @@
 #include "analysis/hb.h"
 #include "analyze.h"
 
-#define LO_MAX_WIT 6
-#define LO_MAX_GATES 6
-#define LO_MAX_CYCLE 12
+#define LO_MAX_WIT    6
+#define LO_MAX_GATES  6
+#define LO_MAX_CYCLE  12
 #define LO_DFS_BUDGET 200000 /* DFS steps per start lock */
 /* per-lock cache of recently refreshed witnesses, consulted through the
  * held lock (its entry is hot: the lock was just taken) */
-#define LO_LCACHE 4
-#define LO_NONE UINT32_MAX
+#define LO_LCACHE	4
+#define LO_NONE		UINT32_MAX
 #define LO_MAX_FINDINGS 256
 
 struct lo_lock {
 	uint64_t obj;
 	uint8_t kind;
-	uint8_t mtype; /* enum hbt_mutex_type, from OBJ_INIT */
-	uint32_t site_stack; /* OBJ_INIT stack, else first acquisition */
-	char *name; /* resolved at finish */
+	uint8_t mtype;	      /* enum hbt_mutex_type, from OBJ_INIT */
+	uint32_t site_stack;  /* OBJ_INIT stack, else first acquisition */
+	char *name;	      /* resolved at finish */
 	struct lo_lcache *lc; /* LO_LCACHE entries, once it is nested in */
-	uint32_t lc_next; /* round-robin victim */
+	uint32_t lc_next;     /* round-robin victim */
 };
 
 struct lo_held {
@@ -96,7 +96,7 @@ struct lo_held {
 /* "this witness was refreshed with this section already": lets a hot
  * nested acquisition skip the edge and witness lookups */
 struct lo_lcache {
-	uint32_t to, actor; /* actor index + 1, 0 = empty */
+	uint32_t to, actor;   /* actor index + 1, 0 = empty */
 	struct vc_snap *snap; /* referenced */
 	uint32_t epoch;
 	uint32_t nother; /* fewest other locks held recorded */
@@ -126,9 +126,9 @@ struct lo_witness {
 	bool held_read, want_read;
 	uint8_t ngates;
 	uint32_t gates[LO_MAX_GATES];
-	uint32_t nother; /* other locks held (ngates may be capped) */
+	uint32_t nother;	  /* other locks held (ngates may be capped) */
 	struct lo_section sec[2]; /* first and latest */
-	uint32_t next; /* next witness of the edge, LO_NONE = last */
+	uint32_t next;		  /* next witness of the edge, LO_NONE = last */
 };
 
 /* Small, so the edge table stays cache-friendly; witnesses live in one
@@ -155,7 +155,7 @@ struct lo_state {
 	struct lo_witness *wits;
 	uint32_t nwits, wits_cap;
 	struct u64map wit_map; /* lo_wkey2() -> witness index */
-	uint32_t *scc; /* finish: SCC number per lock */
+	uint32_t *scc;	       /* finish: SCC number per lock */
 	/* finish: adjacency (edge indexes sorted by 'from') */
 	uint32_t *adj, *adj_start;
 	long budget;
@@ -244,8 +244,8 @@ static struct lo_lock *lo_lock_get(struct lo_state *s, uint64_t obj,
 static struct lo_actor *lo_actor_new(struct lo_state *s, uint32_t thread,
 				     uint64_t task);
 
-static inline struct lo_actor *lo_actor_get(struct lo_state *s,
-					    uint32_t thread, uint64_t task)
+static inline struct lo_actor *lo_actor_get(struct lo_state *s, uint32_t thread,
+					    uint64_t task)
 {
 	/* the common case, a thread outside any task: no hashing */
 	if (!task && thread < s->tact_cap && s->tact[thread])
@@ -265,8 +265,8 @@ static struct lo_actor *lo_actor_new(struct lo_state *s, uint32_t thread,
 	if (!v)
 		return NULL;
 	if (created) {
-		if (an_grow((void **)&s->actors, &s->actors_cap,
-			    s->nactors + 1, sizeof(*s->actors)) < 0)
+		if (an_grow((void **)&s->actors, &s->actors_cap, s->nactors + 1,
+			    sizeof(*s->actors)) < 0)
 			return NULL;
 		a = &s->actors[s->nactors++];
 		a->thread = thread;
@@ -358,16 +358,15 @@ static void lo_witness_set(struct lo_witness *w, const struct lo_actor *a,
 
 /* Find or add the witness of edge ei for (actor, held entry, request);
  * NULL when the edge has all its witnesses. */
-static struct lo_witness *lo_witness_get(struct lo_state *s,
-					 struct lo_actor *a, uint32_t ei,
-					 uint32_t hi, uint32_t to,
+static struct lo_witness *lo_witness_get(struct lo_state *s, struct lo_actor *a,
+					 uint32_t ei, uint32_t hi, uint32_t to,
 					 uint32_t stack, bool read,
 					 uint32_t epoch)
 {
 	uint64_t actor = an_actor_key(a->thread, a->task);
 	struct lo_held *h = &a->held[hi];
-	uint64_t mkey = lo_mix(lo_wkey(h->lock, to, h->read, read) ^
-			       lo_mix(actor));
+	uint64_t mkey =
+		lo_mix(lo_wkey(h->lock, to, h->read, read) ^ lo_mix(actor));
 	struct lo_witness *w;
 	uint32_t wi, k, *v;
 	bool created;
@@ -435,7 +434,8 @@ static void lo_add_edges(struct lo_state *s, struct lo_actor *a, uint32_t to,
 				return;
 		}
 		for (k = 0; k < LO_LCACHE; k++)
-			if (from->lc[k].to == to && from->lc[k].actor == actor &&
+			if (from->lc[k].to == to &&
+			    from->lc[k].actor == actor &&
 			    from->lc[k].modes == modes) {
 				c = &from->lc[k];
 				break;
@@ -447,8 +447,8 @@ static void lo_add_edges(struct lo_state *s, struct lo_actor *a, uint32_t to,
 		if (!e)
 			return;
 		from = &s->locks[h->lock];
-		w = lo_witness_get(s, a, (uint32_t)(e - s->edges), i, to,
-				   stack, read, epoch);
+		w = lo_witness_get(s, a, (uint32_t)(e - s->edges), i, to, stack,
+				   read, epoch);
 		if (w && nother < w->nother)
 			lo_witness_set(w, a, i, to, stack);
 		/* refresh the witness's latest section */
@@ -481,8 +481,8 @@ static void lo_add_edges(struct lo_state *s, struct lo_actor *a, uint32_t to,
 	}
 }
 
-static void lo_push_held(struct lo_state *s, struct lo_actor *a,
-			 uint32_t lock, uint32_t stack, bool read)
+static void lo_push_held(struct lo_state *s, struct lo_actor *a, uint32_t lock,
+			 uint32_t stack, bool read)
 {
 	struct lo_held *h;
 
@@ -504,8 +504,7 @@ static void lo_pop_held(struct lo_state *s, struct lo_actor *a,
 	uint32_t i = (uint32_t)(h - a->held);
 
 	hb_snap_put(s->hb, h->snap);
-	memmove(&a->held[i], &a->held[i + 1],
-		(a->nheld - i - 1) * sizeof(*h));
+	memmove(&a->held[i], &a->held[i + 1], (a->nheld - i - 1) * sizeof(*h));
 	a->nheld--;
 }
 
@@ -547,8 +546,8 @@ static void lo_event(void *state, const struct hbt_event *ev)
 			return;
 		l = lo_lock_get(s, ev->obj, ev->kind, &li);
 		a = l ? lo_actor_get(s, ev->thread,
-				     an_task_of(&s->tasks, ev->thread)) :
-			NULL;
+				     an_task_of(&s->tasks, ev->thread))
+		      : NULL;
 		if (!a)
 			return;
 		a->pending = true;
@@ -564,8 +563,8 @@ static void lo_event(void *state, const struct hbt_event *ev)
 			return;
 		l = lo_lock_get(s, ev->obj, ev->kind, &li);
 		a = l ? lo_actor_get(s, ev->thread,
-				     an_task_of(&s->tasks, ev->thread)) :
-			NULL;
+				     an_task_of(&s->tasks, ev->thread))
+		      : NULL;
 		if (!a)
 			return;
 		stack = ev->stack;
@@ -644,12 +643,12 @@ static void lo_event(void *state, const struct hbt_event *ev)
 		if (!ev->obj2)
 			return;
 		l = lo_lock_get(s, ev->obj2,
-				ev->kind == HBT_OBJ_COND ? HBT_OBJ_MUTEX :
-							   HBT_OBJ_PY_LOCK,
+				ev->kind == HBT_OBJ_COND ? HBT_OBJ_MUTEX
+							 : HBT_OBJ_PY_LOCK,
 				&li);
 		a = l ? lo_actor_get(s, ev->thread,
-				     an_task_of(&s->tasks, ev->thread)) :
-			NULL;
+				     an_task_of(&s->tasks, ev->thread))
+		      : NULL;
 		if (!a || lo_find_held(a, li))
 			return;
 		/* reacquiring the mutex can block behind its holder */
@@ -723,8 +722,7 @@ static bool lo_blocks(const struct lo_witness *want,
 	return !(want->want_read && hold->held_read);
 }
 
-static bool lo_assign(const struct lo_state *s, struct lo_cycle *c,
-		      uint32_t i)
+static bool lo_assign(const struct lo_state *s, struct lo_cycle *c, uint32_t i)
 {
 	const struct lo_edge *e;
 	uint32_t w, j;
@@ -803,7 +801,7 @@ static int lo_report(struct lo_finish *F)
 {
 	struct lo_state *s = F->s;
 	struct lo_cycle *c = &F->cyc;
-	char *names[LO_MAX_CYCLE] = { 0 };
+	char *names[LO_MAX_CYCLE] = {0};
 	struct finding *f;
 	uint32_t i, r, start = 0;
 	char *msg = NULL, *p;
@@ -822,8 +820,8 @@ static int lo_report(struct lo_finish *F)
 	f->predicted = true;
 	/* names[r]: the lock held at step r (and wanted at step r - 1) */
 	for (r = 0; r < c->n; r++) {
-		names[r] = strdup(lo_name(F, s->edges[c->edge[(start + r) %
-							       c->n]].from));
+		names[r] = strdup(
+			lo_name(F, s->edges[c->edge[(start + r) % c->n]].from));
 		if (!names[r])
 			goto fail;
 	}
@@ -859,8 +857,8 @@ static int lo_report(struct lo_finish *F)
 			if (asprintf(&action, "acquired %s%s here", names[r],
 				     w->held_read ? " (read)" : "") < 0)
 				goto fail;
-			err = an_add_step(f, F->ctx, w->thread, w->task,
-					  action, w->held_stack);
+			err = an_add_step(f, F->ctx, w->thread, w->task, action,
+					  w->held_stack);
 			free(action);
 			if (err < 0)
 				goto fail;
@@ -913,8 +911,7 @@ static void lo_dfs(struct lo_finish *F, uint32_t start, uint32_t node,
 			continue;
 		}
 		if (e->to < start || F->on_path[e->to] ||
-		    s->scc[e->to] != s->scc[start] ||
-		    depth + 1 >= LO_MAX_CYCLE)
+		    s->scc[e->to] != s->scc[start] || depth + 1 >= LO_MAX_CYCLE)
 			continue;
 		F->on_path[e->to] = true;
 		lo_dfs(F, start, e->to, depth + 1);
@@ -953,7 +950,8 @@ static int lo_scc(struct lo_state *s)
 		while (cp) {
 			v = cs_node[cp - 1];
 			if (cs_pos[cp - 1] < s->adj_start[v + 1]) {
-				uint32_t w = s->edges[s->adj[cs_pos[cp - 1]++]].to;
+				uint32_t w =
+					s->edges[s->adj[cs_pos[cp - 1]++]].to;
 
 				if (!index[w]) {
 					index[w] = low[w] = idx++;
@@ -995,7 +993,7 @@ out:
 static int lo_finish(void *state, struct analysis_ctx *ctx)
 {
 	struct lo_state *s = state;
-	struct lo_finish F = { .s = s, .ctx = ctx };
+	struct lo_finish F = {.s = s, .ctx = ctx};
 	uint32_t i;
 
 	if (!s->nedges || s->no_predict)

@@ -63,11 +63,11 @@ struct mu_obj {
 	uint8_t mtype;
 	uint32_t site_stack;
 	uint32_t acq_stack; /* last exclusive acquisition */
-	uint64_t owner; /* actor key of the exclusive holder, 0 = none */
+	uint64_t owner;	    /* actor key of the exclusive holder, 0 = none */
 	uint32_t depth;
 	uint32_t readers;
 	uint32_t waiters; /* cond / sem waiters */
-	uint64_t assoc; /* cond: mutex of the current waiters */
+	uint64_t assoc;	  /* cond: mutex of the current waiters */
 };
 
 struct mu_report {
@@ -129,8 +129,7 @@ static inline struct mu_obj *mu_obj(struct mu_state *s, uint64_t obj,
 	return v ? &s->objs[*v] : mu_obj_new(s, obj, kind);
 }
 
-static struct mu_obj *mu_obj_new(struct mu_state *s, uint64_t obj,
-				 uint8_t kind)
+static struct mu_obj *mu_obj_new(struct mu_state *s, uint64_t obj, uint8_t kind)
 {
 	bool created = false;
 	uint32_t *v = NULL;
@@ -201,8 +200,7 @@ static bool mu_any_releaser(uint8_t kind)
 static void mu_release(struct mu_state *s, const struct hbt_event *ev,
 		       struct mu_obj *o, uint64_t actor)
 {
-	bool held = o->owner == actor ||
-		    (o->owner && mu_any_releaser(o->kind));
+	bool held = o->owner == actor || (o->owner && mu_any_releaser(o->kind));
 
 	if (o->kind == HBT_OBJ_RWLOCK) {
 		if (o->owner == actor) {
@@ -320,8 +318,9 @@ static void mu_event(void *state, const struct hbt_event *ev)
 		if (ev->kind == HBT_OBJ_MUTEX && ev->err == EDEADLK &&
 		    !(t->pending == ev->obj && t->relock_reported))
 			mu_report(s, MU_ERRORCHECK_RELOCK, ev, o,
-				  ev->stack ? ev->stack :
-				  t->pending == ev->obj ? t->pending_stack : 0);
+				  ev->stack		  ? ev->stack
+				  : t->pending == ev->obj ? t->pending_stack
+							  : 0);
 		t->pending = 0;
 		return;
 	case HBT_REC_ACQUIRE:
@@ -458,26 +457,28 @@ static int mu_finish(void *state, struct analysis_ctx *ctx)
 		case MU_UNLOCK_NOT_HELD:
 		case MU_RWLOCK_UNLOCK_NOT_HELD:
 			if (r->owner && !(r->owner & AN_TASK_BIT))
-				err = asprintf(&action,
-					       "unlock %s held by T%u", name,
-					       (unsigned)r->owner);
+				err = asprintf(&action, "unlock %s held by T%u",
+					       name, (unsigned)r->owner);
 			else
 				err = asprintf(&action,
 					       "unlock %s, which is not locked",
 					       name);
 			break;
 		case MU_ERRORCHECK_RELOCK:
-			err = asprintf(&action,
-				       "relock error-checking %s it already holds",
-				       name);
+			err = asprintf(
+				&action,
+				"relock error-checking %s it already holds",
+				name);
 			break;
 		case MU_COND_WAIT_NOT_HELD:
-			err = asprintf(&action, "wait on a condition with %s not held",
+			err = asprintf(&action,
+				       "wait on a condition with %s not held",
 				       name);
 			break;
 		case MU_COND_MULTIPLE_MUTEXES:
 			err = asprintf(&action,
-				       "wait on %s with %s while others wait with another mutex",
+				       "wait on %s with %s while others wait "
+				       "with another mutex",
 				       name, m2 ? m2 : "?");
 			break;
 		case MU_THREAD_EXIT_HOLDING:
@@ -485,12 +486,13 @@ static int mu_finish(void *state, struct analysis_ctx *ctx)
 				       "exit holding %s, acquired here", name);
 			break;
 		default:
-			err = asprintf(&action, "destroy %s while %s", name,
-				       r->detail == MU_DESTROY_COND_WAITERS ||
-						       r->detail ==
-							       MU_SEM_DESTROY_WAITERS ?
-					       "threads wait on it" :
-					       "it is held");
+			err = asprintf(
+				&action, "destroy %s while %s", name,
+				r->detail == MU_DESTROY_COND_WAITERS ||
+						r->detail ==
+							MU_SEM_DESTROY_WAITERS
+					? "threads wait on it"
+					: "it is held");
 			break;
 		}
 		if (err < 0) {
@@ -507,8 +509,7 @@ static int mu_finish(void *state, struct analysis_ctx *ctx)
 		if (an_add_lock(f, ctx, r->obj, r->kind, site) < 0 ||
 		    an_add_thread(f, ctx, r->thread, r->task) < 0)
 			goto fail;
-		err = an_add_step(f, ctx, r->thread, r->task, action,
-				  r->stack);
+		err = an_add_step(f, ctx, r->thread, r->task, action, r->stack);
 		if (err < 0)
 			goto fail;
 		free(action);
@@ -518,7 +519,7 @@ static int mu_finish(void *state, struct analysis_ctx *ctx)
 		if (err < 0)
 			return err;
 		continue;
-fail:
+	fail:
 		free(action);
 		free(name);
 		free(m2);

@@ -100,8 +100,9 @@ static void th_event(void *state, const struct hbt_event *ev)
 static int th_finish(void *state, struct analysis_ctx *ctx)
 {
 	struct th_state *s = state;
-	bool deadlocked = ctx->reader && (hbt_reader_header(ctx->reader)->flags &
-					  HBT_HDR_DEADLOCK);
+	bool deadlocked =
+		ctx->reader &&
+		(hbt_reader_header(ctx->reader)->flags & HBT_HDR_DEADLOCK);
 	uint32_t i;
 	int err;
 
@@ -114,17 +115,19 @@ static int th_finish(void *state, struct analysis_ctx *ctx)
 			continue;
 		/* A program stopped in a deadlock, or whose creator was
 		 * still joining, never reached its joins: not its bug. */
-		if (!c->ended &&
-		    (deadlocked ||
-		     (c->parent < s->jcap && s->joining[c->parent])))
+		if (!c->ended && (deadlocked || (c->parent < s->jcap &&
+						 s->joining[c->parent])))
 			continue;
 		f = finding_new(FK_UNJOINED_THREAD);
 		if (!f)
 			return -ENOMEM;
 		f->is_error = false;
 		if (asprintf(&action, "create T%u, never joined nor detached%s",
-			     i, c->ended ? "" : " (still running at exit)") < 0 ||
-		    asprintf(&msg, "thread T%u created by T%u is never joined nor detached",
+			     i,
+			     c->ended ? "" : " (still running at exit)") < 0 ||
+		    asprintf(&msg,
+			     "thread T%u created by T%u is never joined nor "
+			     "detached",
 			     i, c->parent) < 0) {
 			finding_free(f);
 			return -ENOMEM;
@@ -132,7 +135,8 @@ static int th_finish(void *state, struct analysis_ctx *ctx)
 		f->message = msg;
 		err = an_add_thread(f, ctx, i, 0);
 		if (!err)
-			err = an_add_step(f, ctx, c->parent, 0, action, c->stack);
+			err = an_add_step(f, ctx, c->parent, 0, action,
+					  c->stack);
 		free(action);
 		if (err < 0) {
 			finding_free(f);
