@@ -5,42 +5,13 @@
  * (not suppressed) findings per kind, kinds with none left out.
  */
 #include "findings.h"
+#include "gate_json.h"
 #include "report_json.h"
 
+/* One escaper for every JSON writer (SARIF, chrome, this). */
 void json_put_string(FILE *out, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!s) {
-		fputs("null", out);
-		return;
-	}
-	fputc('"', out);
-	for (; *p; p++) {
-		switch (*p) {
-		case '"':
-			fputs("\\\"", out);
-			break;
-		case '\\':
-			fputs("\\\\", out);
-			break;
-		case '\n':
-			fputs("\\n", out);
-			break;
-		case '\r':
-			fputs("\\r", out);
-			break;
-		case '\t':
-			fputs("\\t", out);
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				fprintf(out, "\\u%04x", *p);
-			else
-				fputc(*p, out);
-		}
-	}
-	fputc('"', out);
+	gate_json_str(out, s);
 }
 
 struct json_state {
