@@ -102,6 +102,23 @@ int an_grow_slow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 	return 0;
 }
 
+int64_t an_intern(struct u64map *map, uint64_t key, void **arr, uint32_t *n,
+		  uint32_t *cap, size_t size, bool *created)
+{
+	uint32_t *v = u64map_find(map, key);
+
+	*created = false;
+	if (v)
+		return *v;
+	if (an_grow(arr, cap, *n + 1, size) < 0)
+		return -ENOMEM;
+	v = u64map_put(map, key, *n, created);
+	if (!v)
+		return -ENOMEM;
+	memset((char *)*arr + (size_t)*n * size, 0, size);
+	return (*n)++;
+}
+
 void an_tasks_free(struct an_tasks *t)
 {
 	free(t->running);

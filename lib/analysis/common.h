@@ -72,6 +72,15 @@ static inline int an_grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 }
 
 /*
+ * Find or append the element of a malloc'ed array that 'map' indexes by
+ * 'key'.  The array grows before the map learns the key, so a failed
+ * allocation never leaves the map pointing past the array.  A new element
+ * is zeroed and *created set.  Returns its index, or -ENOMEM.
+ */
+int64_t an_intern(struct u64map *map, uint64_t key, void **arr, uint32_t *n,
+		  uint32_t *cap, size_t size, bool *created);
+
+/*
  * Actors: who holds and waits for locks.  A thread, or an asyncio task
  * while it runs on a thread (and while it is suspended: a task's locks
  * stay held across its awaits).  The key packs both: tasks have the top

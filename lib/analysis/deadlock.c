@@ -112,26 +112,23 @@ static struct dl_actor *dl_actor_new(struct dl_state *s, uint32_t thread,
 				     uint64_t task)
 {
 	bool created;
-	uint32_t *v;
+	int64_t i = an_intern(&s->actor_map, an_actor_key(thread, task),
+			      (void **)&s->actors, &s->nactors, &s->actors_cap,
+			      sizeof(*s->actors), &created);
 	struct dl_actor *a;
 
-	v = u64map_put(&s->actor_map, an_actor_key(thread, task), s->nactors,
-		       &created);
-	if (!v)
+	if (i < 0)
 		return NULL;
+	a = &s->actors[i];
 	if (created) {
-		if (an_grow((void **)&s->actors, &s->actors_cap, s->nactors + 1,
-			    sizeof(*s->actors)) < 0)
-			return NULL;
-		a = &s->actors[s->nactors++];
 		a->thread = thread;
 		a->task = task;
 	}
 	if (!task && an_serial_ok(thread) &&
 	    an_grow((void **)&s->tact, &s->tact_cap, thread + 1,
 		    sizeof(*s->tact)) == 0)
-		s->tact[thread] = *v + 1;
-	return &s->actors[*v];
+		s->tact[thread] = (uint32_t)i + 1;
+	return a;
 }
 
 static struct dl_actor *dl_ev_actor(struct dl_state *s,

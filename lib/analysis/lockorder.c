@@ -220,25 +220,21 @@ static void lo_destroy(void *state)
 static struct lo_lock *lo_lock_get(struct lo_state *s, uint64_t obj,
 				   uint8_t kind, uint32_t *idx)
 {
-	bool created = false;
-	uint32_t *v = u64map_find(&s->lock_map, obj);
+	bool created;
+	int64_t i = an_intern(&s->lock_map, obj, (void **)&s->locks, &s->nlocks,
+			      &s->locks_cap, sizeof(*s->locks), &created);
 	struct lo_lock *l;
 
-	if (!v)
-		v = u64map_put(&s->lock_map, obj, s->nlocks, &created);
-	if (!v)
+	if (i < 0)
 		return NULL;
+	l = &s->locks[i];
 	if (created) {
-		if (an_grow((void **)&s->locks, &s->locks_cap, s->nlocks + 1,
-			    sizeof(*s->locks)) < 0)
-			return NULL;
-		l = &s->locks[s->nlocks++];
 		l->obj = obj;
 		l->kind = kind;
 		l->mtype = HBT_MUTEX_DEFAULT;
 	}
-	*idx = *v;
-	return &s->locks[*v];
+	*idx = (uint32_t)i;
+	return l;
 }
 
 static struct lo_actor *lo_actor_new(struct lo_state *s, uint32_t thread,
@@ -257,26 +253,23 @@ static struct lo_actor *lo_actor_new(struct lo_state *s, uint32_t thread,
 				     uint64_t task)
 {
 	bool created;
-
-	uint64_t key = an_actor_key(thread, task);
-	uint32_t *v = u64map_put(&s->actor_map, key, s->nactors, &created);
+	int64_t i = an_intern(&s->actor_map, an_actor_key(thread, task),
+			      (void **)&s->actors, &s->nactors, &s->actors_cap,
+			      sizeof(*s->actors), &created);
 	struct lo_actor *a;
 
-	if (!v)
+	if (i < 0)
 		return NULL;
+	a = &s->actors[i];
 	if (created) {
-		if (an_grow((void **)&s->actors, &s->actors_cap, s->nactors + 1,
-			    sizeof(*s->actors)) < 0)
-			return NULL;
-		a = &s->actors[s->nactors++];
 		a->thread = thread;
 		a->task = task;
 	}
 	if (!task && an_serial_ok(thread) &&
 	    an_grow((void **)&s->tact, &s->tact_cap, thread + 1,
 		    sizeof(*s->tact)) == 0)
-		s->tact[thread] = *v + 1;
-	return &s->actors[*v];
+		s->tact[thread] = (uint32_t)i + 1;
+	return a;
 }
 
 static struct lo_held *lo_find_held(struct lo_actor *a, uint32_t lock)
@@ -299,25 +292,21 @@ static bool lo_is_recursive(const struct lo_lock *l)
 static struct lo_edge *lo_edge_get(struct lo_state *s, uint32_t from,
 				   uint32_t to)
 {
-	bool created = false;
-	uint64_t key = ((uint64_t)from << 32) | to;
-	uint32_t *v = u64map_find(&s->edge_map, key);
+	bool created;
+	int64_t i = an_intern(&s->edge_map, ((uint64_t)from << 32) | to,
+			      (void **)&s->edges, &s->nedges, &s->edges_cap,
+			      sizeof(*s->edges), &created);
 	struct lo_edge *e;
 
-	if (!v)
-		v = u64map_put(&s->edge_map, key, s->nedges, &created);
-	if (!v)
+	if (i < 0)
 		return NULL;
+	e = &s->edges[i];
 	if (created) {
-		if (an_grow((void **)&s->edges, &s->edges_cap, s->nedges + 1,
-			    sizeof(*s->edges)) < 0)
-			return NULL;
-		e = &s->edges[s->nedges++];
 		e->from = from;
 		e->to = to;
 		e->first = LO_NONE;
 	}
-	return &s->edges[*v];
+	return e;
 }
 
 static inline uint64_t lo_mix(uint64_t k)

@@ -131,24 +131,20 @@ static inline struct mu_obj *mu_obj(struct mu_state *s, uint64_t obj,
 
 static struct mu_obj *mu_obj_new(struct mu_state *s, uint64_t obj, uint8_t kind)
 {
-	bool created = false;
-	uint32_t *v = NULL;
+	bool created;
+	int64_t i = an_intern(&s->obj_map, obj, (void **)&s->objs, &s->nobjs,
+			      &s->objs_cap, sizeof(*s->objs), &created);
 	struct mu_obj *o;
 
-	if (!v)
-		v = u64map_put(&s->obj_map, obj, s->nobjs, &created);
-	if (!v)
+	if (i < 0)
 		return NULL;
+	o = &s->objs[i];
 	if (created) {
-		if (an_grow((void **)&s->objs, &s->objs_cap, s->nobjs + 1,
-			    sizeof(*s->objs)) < 0)
-			return NULL;
-		o = &s->objs[s->nobjs++];
 		o->obj = obj;
 		o->kind = kind;
 		o->mtype = HBT_MUTEX_DEFAULT;
 	}
-	return &s->objs[*v];
+	return o;
 }
 
 static struct mu_thread *mu_thread(struct mu_state *s, uint32_t serial)
