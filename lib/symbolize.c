@@ -35,10 +35,21 @@ struct pc_entry {
 	uint32_t first, n; /* range in s->frames */
 };
 
+/* An address range of one compile unit, for modules without aranges. */
+struct cu_range {
+	Dwarf_Addr lo, hi; /* [lo, hi) in DWARF addresses (no bias) */
+	Dwarf_Off die;	   /* offset of the CU DIE */
+};
+
 struct sym_module {
 	const struct hbt_module *m;
 	Dwfl_Module *mod; /* NULL: no file, or it does not match */
 	bool runtime;	  /* libhbtrace*: frames dropped */
+	/* CU ranges read from the DIEs, built on the first address
+	 * dwfl_module_addrdie() does not find (see module_cu) */
+	bool ranges_built;
+	struct cu_range *ranges;
+	size_t nranges;
 };
 
 struct symbolizer {
@@ -198,13 +209,15 @@ void symbolizer_free(struct symbolizer *s)
 	for (size_t i = 0; i < s->nstrs; i++)
 		free(s->strs[i]);
 	free(s->strs);
+	for (size_t i = 0; i < s->nmods; i++)
+		free(s->mods[i].ranges);
 	free(s->mods);
 	free(s->cache);
 	free(s->frames);
 	free(s);
 }
 
-static const struct sym_module *module_for(struct symbolizer *s, uint64_t pc)
+static struct sym_module *module_for(struct symbolizer *s, uint64_t pc)
 {
 	const struct hbt_module *m = hbt_reader_module_for(s->r, pc);
 
@@ -231,6 +244,86 @@ static int add_frame(struct symbolizer *s, const struct sym_frame *f)
 	return 0;
 }
 
+static int cu_range_cmp(const void *a, const void *b)
+{
+	const struct cu_range *x = a, *y = b;
+
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* Every address range of every CU of the module, sorted by start. */
+static void build_cu_ranges(struct sym_module *sm)
+{
+	Dwarf_Addr bias;
+	Dwarf *dw = dwfl_module_getdwarf(sm->mod, &bias);
+	Dwarf_CU *unit = NULL;
+	Dwarf_Die cudie;
+	size_t cap = 0;
+
+	sm->ranges_built = true;
+	if (!dw)
+		return;
+	while (dwarf_get_units(dw, unit, &unit, NULL, NULL, &cudie, NULL) ==
+	       0) {
+		Dwarf_Addr base, lo, hi;
+		ptrdiff_t off = 0;
+
+		while ((off = dwarf_ranges(&cudie, off, &base, &lo, &hi)) > 0) {
+			if (lo >= hi)
+				continue;
+			if (sm->nranges == cap) {
+				size_t ncap = cap ? cap * 2 : 64;
+				struct cu_range *p =
+					realloc(sm->ranges, ncap * sizeof(*p));
+
+				if (!p)
+					goto out;
+				sm->ranges = p;
+				cap = ncap;
+			}
+			sm->ranges[sm->nranges++] = (struct cu_range){
+				lo, hi, dwarf_dieoffset(&cudie)};
+		}
+	}
+out:
+	qsort(sm->ranges, sm->nranges, sizeof(*sm->ranges), cu_range_cmp);
+}
+
+/*
+ * The CU DIE containing pc.  dwfl_module_addrdie() finds CUs through
+ * .debug_aranges, which clang does not emit by default (and libdw before
+ * 0.190 does not rebuild from the DIEs): its binaries then had no file
+ * and line at all.  Fall back to the CUs' own DW_AT_ranges/low_pc.
+ */
+static Dwarf_Die *module_cu(struct sym_module *sm, uint64_t pc, Dwarf_Die *mem,
+			    Dwarf_Addr *bias)
+{
+	Dwarf_Die *cu = dwfl_module_addrdie(sm->mod, pc, bias);
+	Dwarf *dw;
+	size_t lo = 0, hi;
+
+	if (cu)
+		return cu;
+	if (!sm->ranges_built)
+		build_cu_ranges(sm);
+	dw = dwfl_module_getdwarf(sm->mod, bias);
+	if (!dw || !sm->nranges)
+		return NULL;
+	/* the last range starting at or below the address */
+	hi = sm->nranges;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (sm->ranges[mid].lo <= pc - *bias)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || pc - *bias >= sm->ranges[lo - 1].hi)
+		return NULL;
+	return dwarf_offdie(dw, sm->ranges[lo - 1].die, mem);
+}
+
 static const char *src_file(Dwarf_Die *cu, Dwarf_Word idx)
 {
 	Dwarf_Files *files;
@@ -245,14 +338,13 @@ static const char *src_file(Dwarf_Die *cu, Dwarf_Word idx)
  * Symbolize one pc into the frame array: the innermost (possibly inlined)
  * function first, then each function it was inlined into.
  */
-static int resolve_pc(struct symbolizer *s, const struct sym_module *sm,
-		      uint64_t pc)
+static int resolve_pc(struct symbolizer *s, struct sym_module *sm, uint64_t pc)
 {
 	struct sym_frame f = {0};
 	Dwfl_Module *mod = sm ? sm->mod : NULL;
 	Dwarf_Die *scopes = NULL;
 	Dwarf_Addr bias = 0;
-	Dwarf_Die *cu;
+	Dwarf_Die *cu, cu_mem;
 	int nscopes = 0, added = 0;
 
 	f.module = sm ? intern(s, sm->m->path) : NULL;
@@ -267,17 +359,23 @@ static int resolve_pc(struct symbolizer *s, const struct sym_module *sm,
 
 		f.function = intern(s, name);
 	}
+	cu = module_cu(sm, pc, &cu_mem, &bias);
 	{
 		Dwfl_Line *line = dwfl_module_getsrc(mod, pc);
+		Dwarf_Line *dline;
 		int lineno = 0;
 
 		if (line) {
 			f.file = intern(s, dwfl_lineinfo(line, NULL, &lineno,
 							 NULL, NULL, NULL));
 			f.line = lineno;
+		} else if (cu && (dline = dwarf_getsrc_die(cu, pc - bias))) {
+			/* no aranges: the line table of the CU found above */
+			f.file = intern(s, dwarf_linesrc(dline, NULL, NULL));
+			if (!dwarf_lineno(dline, &lineno))
+				f.line = lineno;
 		}
 	}
-	cu = dwfl_module_addrdie(mod, pc, &bias);
 	if (cu)
 		nscopes = dwarf_getscopes(cu, pc - bias, &scopes);
 	/*
@@ -473,7 +571,7 @@ int symbolize_stack(struct symbolizer *s, uint32_t stack_id,
 			continue;
 		}
 		uint64_t pc = HBT_FRAME_NATIVE_PC(f);
-		const struct sym_module *sm = module_for(s, pc);
+		struct sym_module *sm = module_for(s, pc);
 
 		if (sm && sm->runtime)
 			continue;
