@@ -211,6 +211,30 @@ void tsan_emit_event(struct rt_thread *t, const struct hbt_event *ev)
 	tsan_emit(t, ts, ev);
 }
 
+/*
+ * MEM_READ/MEM_WRITE encoded in place, with room for HBT_EVENT_MAX_BYTES
+ * checked by the caller: the same bytes hbt_encode_event() writes (the
+ * reference): sv address delta, uv size (< 128), uv stack, type byte
+ * last.
+ */
+static inline __attribute__((always_inline)) void
+tsan_put_access(struct rt_thread *t, struct tsan_thread *ts, uint64_t a,
+		unsigned size, int is_write, uint32_t stack)
+{
+	uint8_t *start = t->pos, *p = start + 1;
+
+	p = hbt_put_sv(p, (int64_t)(a - t->codec.prev_addr));
+	t->codec.prev_addr = a;
+	*p++ = (uint8_t)size;
+	p = hbt_put_uv(p, stack);
+	__atomic_store_n(
+		start,
+		(uint8_t)(is_write ? HBT_REC_MEM_WRITE : HBT_REC_MEM_READ),
+		__ATOMIC_RELEASE);
+	t->pos = p;
+	ts->last_pos = p;
+}
+
 /* The record of an access that missed the filter's fast check. */
 static __attribute__((noinline)) void
 tsan_access_slow(uint64_t a, unsigned size, int is_write, uint64_t pc,
@@ -240,23 +264,7 @@ tsan_access_slow(uint64_t a, unsigned size, int is_write, uint64_t pc,
 
 	stack = tsan_stack_of(t, ts, pc);
 	if (RT_LIKELY((size_t)(t->limit - t->pos) >= HBT_EVENT_MAX_BYTES)) {
-		/*
-		 * MEM_READ/MEM_WRITE encoded in place: the same bytes
-		 * hbt_encode_event() writes (the reference): sv address
-		 * delta, uv size (< 128), uv stack, type byte last.
-		 */
-		uint8_t *start = t->pos, *p = start + 1;
-
-		p = hbt_put_sv(p, (int64_t)(a - t->codec.prev_addr));
-		t->codec.prev_addr = a;
-		*p++ = (uint8_t)size;
-		p = hbt_put_uv(p, stack);
-		__atomic_store_n(start,
-				 (uint8_t)(is_write ? HBT_REC_MEM_WRITE
-						    : HBT_REC_MEM_READ),
-				 __ATOMIC_RELEASE);
-		t->pos = p;
-		ts->last_pos = p;
+		tsan_put_access(t, ts, a, size, is_write, stack);
 	} else {
 		struct hbt_event ev;
 
@@ -272,11 +280,63 @@ out:
 }
 
 /*
+ * The record of a new access in the common case, without rt_enter():
+ * the thread is known, not inside the runtime, recording, not ignoring,
+ * its chunk has room and the stack id is in the cache.  Nothing here
+ * touches errno or calls out, so the only guard needed is in_runtime
+ * against a signal handler's accesses recording into the chunk under
+ * us.  Anything else goes to the slow path.  Five arguments and a tail
+ * call each way keep the filtered path in tsan_access() free of a stack
+ * frame (size and kind are in the key).
+ */
+static __attribute__((noinline)) void
+tsan_record_fast(struct tsan_thread *ts, struct tsan_filter_ent *f, uint64_t a,
+		 uint64_t pc, uint64_t key)
+{
+	struct rt_thread *t = ts->rt;
+	const struct tsan_pccache_ent *e;
+	unsigned size = (unsigned)(key >> 1) & 0x7f;
+	int is_write = (int)(key & 1);
+	uint64_t hash;
+	uint32_t depth;
+	bool done = false;
+
+	if (RT_UNLIKELY(t->in_runtime || t->ended || ts->ignore > 0 ||
+			!__atomic_load_n(&rt_active, __ATOMIC_RELAXED) ||
+			!rt_opts.stacks))
+		goto slow;
+	depth = ts->depth < TSAN_STACK_MAX ? ts->depth : TSAN_STACK_MAX;
+	hash = ts->hash[depth];
+	e = &ts->pccache[(pc ^ (hash >> 17)) % TSAN_PCCACHE_SIZE];
+	if (RT_UNLIKELY(e->pc != pc || e->hash != hash || !e->id))
+		goto slow;
+	t->in_runtime++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	/* re-read after the guard: a signal handler may have recorded */
+	if (RT_LIKELY(t->pos == ts->last_pos &&
+		      (size_t)(t->limit - t->pos) >= HBT_EVENT_MAX_BYTES)) {
+		if (f[0].epoch == ts->epoch)
+			f[1] = f[0];
+		f[0].key = key;
+		f[0].epoch = ts->epoch;
+		tsan_put_access(t, ts, a, size, is_write, e->id);
+		done = true;
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->in_runtime--;
+	if (RT_LIKELY(done))
+		return;
+slow:
+	tsan_access_slow(a, size, is_write, pc, key);
+}
+
+/*
  * Every instrumented access.  The common case, a repeat within the
  * epoch, is decided without entering the runtime: the thread's record
  * position (ts->rt->pos) still equals ours (no synchronization since)
  * and the filter has the key.  rt_thread states are never freed, so the
- * cached pointer stays readable.
+ * cached pointer stays readable.  A new access in the same epoch is
+ * mostly recorded by tsan_record_fast().
  */
 static inline void tsan_access(void *addr, unsigned size, int is_write,
 			       void *pc)
@@ -286,8 +346,15 @@ static inline void tsan_access(void *addr, unsigned size, int is_write,
 	uint64_t key = (a << 8) | (size << 1) | (unsigned)is_write;
 
 	if (RT_LIKELY(ts != NULL && ts->rt != NULL) &&
-	    ts->rt->pos == ts->last_pos && tsan_filter_find(ts, key))
+	    ts->rt->pos == ts->last_pos) {
+		struct tsan_filter_ent *f = tsan_filter_set(ts, key);
+
+		if ((f[0].key == key && f[0].epoch == ts->epoch) ||
+		    (f[1].key == key && f[1].epoch == ts->epoch))
+			return;
+		tsan_record_fast(ts, f, a, (uint64_t)(uintptr_t)pc, key);
 		return;
+	}
 	tsan_access_slow(a, size, is_write, (uint64_t)(uintptr_t)pc, key);
 }
 
