@@ -19,7 +19,11 @@
  *    create, join, an atomic...): we notice it because the thread's chunk
  *    write position moved since our last record, so the pthread shim
  *    needs no hook for it.  Entries carry the epoch they were made in, so
- *    ending an epoch is one increment.
+ *    ending an epoch is one increment;
+ *  - per shadow frame, the function's stack pointer after its prologue
+ *    and a pc inside it, so an access to the thread's own stack can say
+ *    which frame it fell in (a STACK_FRAME record, once per frame), and
+ *    the report can name the variable from DWARF.
  */
 #include <pthread.h>
 #include <string.h>
@@ -60,6 +64,13 @@ struct tsan_thread {
 	uint64_t spin_addr, spin_seq;	 /* last atomic load and what it saw */
 	uint64_t frames[TSAN_STACK_MAX]; /* call pcs, outermost first */
 	uint64_t hash[TSAN_STACK_MAX + 1]; /* hash[d]: frames[0..d-1] */
+	/* this thread's stack, [stack_floor, stack_top): a guess wide
+	 * enough for the default 8 MiB stacks */
+	uint64_t stack_floor, stack_top;
+	uint64_t sps[TSAN_STACK_MAX];	    /* frame d's sp at func_entry */
+	uint64_t entry_pcs[TSAN_STACK_MAX]; /* return address into frame d */
+	/* the frame last written as STACK_FRAME at each depth */
+	uint64_t noted_sp[TSAN_STACK_MAX], noted_pc[TSAN_STACK_MAX];
 	struct tsan_pccache_ent pccache[TSAN_PCCACHE_SIZE];
 	struct tsan_filter_ent filter[TSAN_FILTER_SIZE];
 };
@@ -87,6 +98,31 @@ static void tsan_atfork_child(void)
 	}
 }
 
+#define TSAN_STACK_GUESS (8ull << 20)
+
+extern void *__libc_stack_end; /* glibc: top of the main thread's stack */
+
+/*
+ * Where this thread's stack probably is: glibc keeps a thread's
+ * descriptor (pthread_self) at the top of its stack, and the main
+ * thread's top is __libc_stack_end.  Only a filter: the frames found
+ * below it are checked against DWARF call frame information later.
+ */
+static void tsan_stack_bounds(struct tsan_thread *ts)
+{
+	uint64_t here = (uint64_t)(uintptr_t)__builtin_frame_address(0);
+	uint64_t self = (uint64_t)(uintptr_t)pthread_self();
+	uint64_t end = (uint64_t)(uintptr_t)__libc_stack_end;
+
+	if (self > here && self - here < TSAN_STACK_GUESS)
+		ts->stack_top = self;
+	else if (end > here && end - here < TSAN_STACK_GUESS)
+		ts->stack_top = end;
+	else
+		ts->stack_top = here + (1u << 20);
+	ts->stack_floor = ts->stack_top - TSAN_STACK_GUESS;
+}
+
 static struct tsan_thread *tsan_thread_new(void)
 {
 	struct tsan_thread *ts;
@@ -97,6 +133,7 @@ static struct tsan_thread *tsan_thread_new(void)
 	if (ts == MAP_FAILED)
 		return NULL;
 	ts->epoch = 1;
+	tsan_stack_bounds(ts);
 	if (state == 0 &&
 	    __atomic_compare_exchange_n(&tsan_key_state, &state, 1, 0,
 					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -212,6 +249,77 @@ void tsan_emit_event(struct rt_thread *t, const struct hbt_event *ev)
 }
 
 /*
+ * The shadow frame whose stack frame holds 'a', or -1.  Frame d's locals
+ * lie between its sp after the prologue (sps[d]) and its caller's, so it
+ * is the outermost frame whose sp is at or below a.
+ */
+static int tsan_frame_of(const struct tsan_thread *ts, uint64_t a)
+{
+	int d = (int)(ts->depth < TSAN_STACK_MAX ? ts->depth : TSAN_STACK_MAX);
+
+	if (d == 0 || ts->sps[d - 1] > a)
+		return -1;
+	d--;
+	while (d > 0 && ts->sps[d - 1] <= a)
+		d--;
+	return d;
+}
+
+/* Does an access to 'a' need a STACK_FRAME record first? */
+static inline bool tsan_frame_unnoted(const struct tsan_thread *ts, uint64_t a)
+{
+	int d;
+
+	if (RT_LIKELY(a - ts->stack_floor >= TSAN_STACK_GUESS))
+		return false;
+	d = tsan_frame_of(ts, a);
+	return d >= 0 && (ts->noted_sp[d] != ts->sps[d] ||
+			  ts->noted_pc[d] != ts->entry_pcs[d]);
+}
+
+/*
+ * STACK_FRAME for the frame holding 'a' (on this thread's stack), once
+ * per frame: its sp and a stack whose first pc is inside the function.
+ * A loop calling the same function at the same depth writes it once.
+ */
+struct tsan_frame_rec {
+	uint64_t sp;
+	uint32_t stack;
+};
+
+static size_t tsan_encode_frame(uint8_t *p, void *arg)
+{
+	const struct tsan_frame_rec *fr = arg;
+
+	return hbt_encode_stack_frame(p, fr->sp, fr->stack);
+}
+
+static void tsan_note_frame(struct rt_thread *t, struct tsan_thread *ts,
+			    uint64_t a)
+{
+	uint64_t frames[HBT_MAX_STACK_FRAMES];
+	struct tsan_frame_rec fr;
+	uint32_t n = 0, max, k;
+	int d = tsan_frame_of(ts, a);
+
+	if (d < 0 || (ts->noted_sp[d] == ts->sps[d] &&
+		      ts->noted_pc[d] == ts->entry_pcs[d]))
+		return;
+	ts->noted_sp[d] = ts->sps[d];
+	ts->noted_pc[d] = ts->entry_pcs[d];
+	max = rt_opts.stack_depth > 0 ? (uint32_t)rt_opts.stack_depth : 16;
+	if (max > HBT_MAX_STACK_FRAMES)
+		max = HBT_MAX_STACK_FRAMES;
+	frames[n++] = HBT_FRAME_FROM_PC(ts->entry_pcs[d]);
+	for (k = (uint32_t)d + 1; n < max && k > 0;)
+		frames[n++] = HBT_FRAME_FROM_PC(ts->frames[--k]);
+	fr.sp = ts->sps[d];
+	fr.stack = rt_stack_intern(t, frames, n);
+	rt_emit_def(t, HBT_DEF_ROOM(0), tsan_encode_frame, &fr);
+	ts->last_pos = t->pos; /* not a synchronization */
+}
+
+/*
  * MEM_READ/MEM_WRITE encoded in place, with room for HBT_EVENT_MAX_BYTES
  * checked by the caller: the same bytes hbt_encode_event() writes (the
  * reference): sv address delta, uv size (< 128), uv stack, type byte
@@ -263,6 +371,8 @@ tsan_access_slow(uint64_t a, unsigned size, int is_write, uint64_t pc,
 		goto out;
 
 	stack = tsan_stack_of(t, ts, pc);
+	if (RT_UNLIKELY(a - ts->stack_floor < TSAN_STACK_GUESS))
+		tsan_note_frame(t, ts, a);
 	if (RT_LIKELY((size_t)(t->limit - t->pos) >= HBT_EVENT_MAX_BYTES)) {
 		tsan_put_access(t, ts, a, size, is_write, stack);
 	} else {
@@ -309,6 +419,8 @@ tsan_record_fast(struct tsan_thread *ts, struct tsan_filter_ent *f, uint64_t a,
 	hash = ts->hash[depth];
 	e = &ts->pccache[(pc ^ (hash >> 17)) % TSAN_PCCACHE_SIZE];
 	if (RT_UNLIKELY(e->pc != pc || e->hash != hash || !e->id))
+		goto slow;
+	if (RT_UNLIKELY(tsan_frame_unnoted(ts, a)))
 		goto slow;
 	t->in_runtime++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -380,6 +492,8 @@ void tsan_record_range(const void *addr, size_t size, int is_write, uint64_t pc)
 		ev.arg = size;
 		ev.op = is_write ? 1 : 0;
 		ev.stack = tsan_stack_at(t, pc);
+		if (ev.obj - ts->stack_floor < TSAN_STACK_GUESS)
+			tsan_note_frame(t, ts, ev.obj);
 		tsan_emit(t, ts, &ev);
 	}
 	rt_leave(t, saved);
@@ -468,7 +582,12 @@ out:
 	rt_leave(t, saved);
 }
 
-static inline void tsan_func_entry(void *pc)
+/*
+ * 'sp' is the instrumented function's stack pointer at its call of
+ * __tsan_func_entry (our CFA: its prologue is done by then), 'self_pc'
+ * the return address into it; both from the exported entry point.
+ */
+static inline void tsan_func_entry(void *pc, void *sp, void *self_pc)
 {
 	struct tsan_thread *ts = tsan_thread();
 	uint32_t d;
@@ -479,6 +598,8 @@ static inline void tsan_func_entry(void *pc)
 	if (d < TSAN_STACK_MAX) {
 		ts->frames[d] = (uint64_t)(uintptr_t)pc;
 		ts->hash[d + 1] = tsan_mix(ts->hash[d], ts->frames[d]);
+		ts->sps[d] = (uint64_t)(uintptr_t)sp;
+		ts->entry_pcs[d] = (uint64_t)(uintptr_t)self_pc;
 	}
 }
 
@@ -514,9 +635,10 @@ static inline void tsan_init(void)
 #define TSAN_HOOK_ATOMIC_TICKET(addr, mo) tsan_atomic_ticket(addr, mo)
 #define TSAN_HOOK_ATOMIC(addr, size, op, mo, pc, ticket) \
 	tsan_atomic(addr, size, op, mo, pc, ticket)
-#define TSAN_HOOK_FUNC_ENTRY(pc) tsan_func_entry(pc)
-#define TSAN_HOOK_FUNC_EXIT()	 tsan_func_exit()
-#define TSAN_HOOK_INIT()	 tsan_init()
-#define TSAN_HOOK_IGNORE(delta)	 tsan_ignore(delta)
+#define TSAN_HOOK_FUNC_ENTRY(pc) \
+	tsan_func_entry(pc, __builtin_dwarf_cfa(), __builtin_return_address(0))
+#define TSAN_HOOK_FUNC_EXIT()	tsan_func_exit()
+#define TSAN_HOOK_INIT()	tsan_init()
+#define TSAN_HOOK_IGNORE(delta) tsan_ignore(delta)
 
 #include "tsan_abi.h"

@@ -348,6 +348,21 @@ size_t hbt_encode_note(uint8_t *start, uint32_t string_id)
 	return publish(start, p, HBT_REC_NOTE);
 }
 
+size_t hbt_encode_stack_frame(uint8_t *start, uint64_t sp, uint32_t stack)
+{
+	uint8_t payload[2 * HBT_UV_MAX];
+	uint8_t *q = hbt_put_uv(payload, sp);
+	size_t len;
+	uint8_t *p = start + 1;
+
+	q = hbt_put_uv(q, stack);
+	len = (size_t)(q - payload);
+	p = hbt_put_uv(p, len);
+	memcpy(p, payload, len);
+	p += len;
+	return publish(start, p, HBT_REC_STACK_FRAME);
+}
+
 /* ---- decoding -------------------------------------------------------- */
 
 struct cursor {
@@ -711,6 +726,12 @@ ssize_t hbt_decode_record(const uint8_t *p, const uint8_t *end,
 			pc = (struct cursor){payload, payload + len, false};
 			if (type == HBT_REC_NOTE)
 				ev->arg = get_u32(&pc);
+			if (type == HBT_REC_STACK_FRAME) {
+				ev->obj = get_uv(&pc);
+				ev->stack = get_u32(&pc);
+				if (pc.bad) /* a short payload: no frame */
+					ev->obj = ev->stack = 0;
+			}
 		}
 		break;
 	}

@@ -122,6 +122,7 @@ size_t hbt_encode_pyframe(uint8_t *p, uint32_t id, uint32_t function,
 size_t hbt_encode_task_name(uint8_t *p, uint64_t task, uint32_t name,
 			    uint32_t coro);
 size_t hbt_encode_note(uint8_t *p, uint32_t string_id);
+size_t hbt_encode_stack_frame(uint8_t *p, uint64_t sp, uint32_t stack);
 
 /* Upper bound of a definition's size given its variable part. */
 #define HBT_DEF_ROOM(var_bytes) (64 + (var_bytes))

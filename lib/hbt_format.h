@@ -337,6 +337,14 @@ enum hbt_record_type {
 	HBT_REC_EXT_FIRST = 0x80,
 	/* NOTE: uv length, uv string id of a "key=value" note */
 	HBT_REC_NOTE = 0x80,
+	/* STACK_FRAME (TSan ABI runtime): uv length, uv sp, uv stack.  A
+	 * frame of the writing thread's stack that a recorded access fell
+	 * in: sp is the function's stack pointer after its prologue (at its
+	 * call of __tsan_func_entry), the stack's first frame the return
+	 * address of that call (inside the function), then its callers.
+	 * Lets a reader name stack variables from DWARF.  Decoded as obj =
+	 * sp, stack. */
+	HBT_REC_STACK_FRAME = 0x81,
 };
 
 /* Python frame tagging inside STACK records. */

@@ -346,6 +346,7 @@ static const char *const record_type_names[256] = {
 	[HBT_REC_PY_ACCESS] = "PY_ACCESS",
 	[HBT_REC_LOOP_STALL] = "LOOP_STALL",
 	[HBT_REC_NOTE] = "NOTE",
+	[HBT_REC_STACK_FRAME] = "STACK_FRAME",
 };
 
 const char *hbt_record_type_name(uint8_t type)

@@ -774,6 +774,179 @@ char *symbolize_data(struct symbolizer *s, uint64_t addr, uint8_t kind)
 	return out;
 }
 
+/* ---- stack variables --------------------------------------------------- */
+
+#define SYM_REG_RBP 6 /* DWARF register numbers, x86-64 */
+#define SYM_REG_RSP 7
+
+/*
+ * The CFA of the frame whose stack pointer is 'sp' at 'pc' (a return
+ * address inside the function, after its prologue), from the module's
+ * call frame information; false when it is not "rsp + offset" there (a
+ * frame pointer function: rbp's value was not recorded).
+ */
+static bool frame_cfa(Dwfl_Module *mod, uint64_t pc, uint64_t sp, uint64_t *cfa)
+{
+	Dwarf_Addr bias;
+	Dwarf_CFI *cfi = dwfl_module_eh_cfi(mod, &bias);
+	Dwarf_Frame *frame = NULL;
+	Dwarf_Op *ops;
+	size_t nops;
+	bool ok = false;
+
+	if (!cfi)
+		cfi = dwfl_module_dwarf_cfi(mod, &bias);
+	if (!cfi || dwarf_cfi_addrframe(cfi, pc - bias, &frame))
+		return false;
+	if (!dwarf_frame_cfa(frame, &ops, &nops) && nops == 1 &&
+	    ops[0].atom == DW_OP_bregx && ops[0].number == SYM_REG_RSP) {
+		*cfa = sp + ops[0].number2;
+		ok = true;
+	}
+	free(frame);
+	return ok;
+}
+
+/* The frame base of subprogram 'fn': its DW_AT_frame_base evaluated for
+ * the common encodings (gcc: the CFA; clang: rsp, or rbp = CFA - 16). */
+static bool frame_base(Dwarf_Die *fn, uint64_t sp, uint64_t cfa, bool has_cfa,
+		       uint64_t *fb)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Op *ops;
+	size_t nops;
+
+	if (!dwarf_attr_integrate(fn, DW_AT_frame_base, &attr) ||
+	    dwarf_getlocation(&attr, &ops, &nops) || nops != 1)
+		return false;
+	switch (ops[0].atom) {
+	case DW_OP_call_frame_cfa:
+		*fb = cfa;
+		return has_cfa;
+	case DW_OP_reg0 + SYM_REG_RSP:
+		*fb = sp;
+		return true;
+	case DW_OP_breg0 + SYM_REG_RSP:
+		*fb = sp + (int64_t)ops[0].number;
+		return true;
+	case DW_OP_reg0 + SYM_REG_RBP:
+		/* the standard frame: rbp pushed right below the CFA */
+		*fb = cfa - 16;
+		return has_cfa;
+	}
+	return false;
+}
+
+/* Where a variable lives in the frame: its first location that is a
+ * plain frame-base or rsp offset (a location list may also have them). */
+static bool var_address(Dwarf_Die *var, uint64_t sp, uint64_t fb, bool has_fb,
+			uint64_t *addr)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Addr base, start, end;
+	Dwarf_Op *expr;
+	size_t len;
+	ptrdiff_t off = 0;
+
+	if (!dwarf_attr_integrate(var, DW_AT_location, &attr))
+		return false;
+	while ((off = dwarf_getlocations(&attr, off, &base, &start, &end, &expr,
+					 &len)) > 0) {
+		if (len != 1)
+			continue;
+		if (expr[0].atom == DW_OP_fbreg && has_fb) {
+			*addr = fb + (int64_t)expr[0].number;
+			return true;
+		}
+		if (expr[0].atom == DW_OP_breg0 + SYM_REG_RSP) {
+			*addr = sp + (int64_t)expr[0].number;
+			return true;
+		}
+	}
+	return false;
+}
+
+struct var_search {
+	uint64_t addr, sp, fb;
+	bool has_fb;
+	char *out;
+};
+
+/* Search the variables and parameters of a scope and its blocks. */
+static void search_vars(Dwarf_Die *scope, struct var_search *vs, int depth)
+{
+	Dwarf_Die child;
+
+	if (depth > 16 || dwarf_child(scope, &child))
+		return;
+	do {
+		int tag = dwarf_tag(&child);
+		Dwarf_Attribute attr;
+		Dwarf_Die type;
+		Dwarf_Word size;
+		uint64_t start;
+		const char *name;
+		char suffix[128];
+
+		if (tag == DW_TAG_lexical_block ||
+		    tag == DW_TAG_inlined_subroutine) {
+			search_vars(&child, vs, depth + 1);
+		} else if ((tag == DW_TAG_variable ||
+			    tag == DW_TAG_formal_parameter) &&
+			   (name = dwarf_diename(&child)) &&
+			   dwarf_attr_integrate(&child, DW_AT_type, &attr) &&
+			   dwarf_formref_die(&attr, &type) &&
+			   !dwarf_aggregate_size(&type, &size) &&
+			   var_address(&child, vs->sp, vs->fb, vs->has_fb,
+				       &start) &&
+			   vs->addr >= start && vs->addr < start + size) {
+			describe_offset(&type, vs->addr - start, suffix,
+					sizeof(suffix), 0);
+			if (asprintf(&vs->out, "%s%s", name, suffix) < 0)
+				vs->out = NULL;
+		}
+	} while (!vs->out && dwarf_siblingof(&child, &child) == 0);
+}
+
+char *symbolize_stack_var(struct symbolizer *s, uint64_t addr, uint64_t sp,
+			  uint32_t stack_id, bool *in_frame)
+{
+	const struct hbt_stack *st = hbt_reader_stack(s->r, stack_id);
+	struct var_search vs = {.addr = addr, .sp = sp};
+	struct sym_module *sm;
+	Dwarf_Die *cu, cu_mem, *scopes = NULL;
+	Dwarf_Addr bias;
+	uint64_t pc, cfa = 0;
+	bool has_cfa;
+	int n;
+
+	*in_frame = false;
+	if (!st || !st->nframes || HBT_FRAME_IS_PY(st->frames[0]))
+		return NULL;
+	pc = HBT_FRAME_NATIVE_PC(st->frames[0]);
+	sm = module_for(s, pc);
+	if (!sm || !sm->mod || sm->runtime || addr < sp)
+		return NULL;
+	has_cfa = frame_cfa(sm->mod, pc, sp, &cfa);
+	if (has_cfa && addr >= cfa)
+		return NULL; /* above this frame: a caller's */
+	*in_frame = true;
+	/* pc - 1: the call of __tsan_func_entry, inside the function */
+	cu = module_cu(sm, pc - 1, &cu_mem, &bias);
+	if (!cu)
+		return NULL;
+	n = dwarf_getscopes(cu, pc - 1 - bias, &scopes);
+	for (int i = 0; i < n; i++) {
+		if (dwarf_tag(&scopes[i]) != DW_TAG_subprogram)
+			continue;
+		vs.has_fb = frame_base(&scopes[i], sp, cfa, has_cfa, &vs.fb);
+		search_vars(&scopes[i], &vs, 0);
+		break;
+	}
+	free(scopes);
+	return vs.out;
+}
+
 char *symbolize_site(struct symbolizer *s, uint32_t stack_id)
 {
 	struct finding_step step = {0};

@@ -43,6 +43,17 @@ int symbolize_pc(struct symbolizer *s, uint64_t pc, struct finding_frame *out,
  */
 char *symbolize_data(struct symbolizer *s, uint64_t addr, uint8_t kind);
 
+/*
+ * Name of the stack variable at 'addr' ("stats.hits") in the frame that
+ * a STACK_FRAME record describes: the function's stack pointer 'sp'
+ * after its prologue and a stack whose first pc is inside it.  From the
+ * function's DWARF locals and parameters, with the frame's CFA from the
+ * call frame information.  *in_frame: addr is (or may be) inside this
+ * frame, even when no variable covers it.  malloc'ed or NULL.
+ */
+char *symbolize_stack_var(struct symbolizer *s, uint64_t addr, uint64_t sp,
+			  uint32_t stack_id, bool *in_frame);
+
 /* "f (file.c:12)" for a stack's innermost user frame; malloc'ed or NULL. */
 char *symbolize_site(struct symbolizer *s, uint32_t stack_id);
 

@@ -158,6 +158,12 @@ struct rc_pend {
 	struct rc_block block;
 };
 
+/* A frame of a thread's stack that the thread accessed (STACK_FRAME). */
+struct rc_frame {
+	uint64_t sp;
+	uint32_t stack, thread;
+};
+
 struct rc_state {
 	struct rc_thread *threads;
 	uint32_t nthreads, cap_threads;
@@ -180,6 +186,11 @@ struct rc_state {
 	struct rc_pend *pend;
 	uint32_t npend, cap_pend;
 	struct u64map site_map; /* reported site pairs */
+	/* STACK_FRAME definitions, sorted by sp: loaded for the first
+	 * finding on an address no symbol or heap block covers */
+	struct rc_frame *frames;
+	uint32_t nframes, cap_frames;
+	bool frames_loaded;
 	bool no_predict;
 	bool oom;
 };
@@ -1081,31 +1092,122 @@ static void rc_event(void *state, const struct hbt_event *ev)
 
 /* ---- findings ---------------------------------------------------------- */
 
-static char *rc_var_name(struct analysis_ctx *ctx, const struct rc_pend *p,
-			 const char **type)
+static int rc_frame_cmp(const void *a, const void *b)
 {
-	char *s = NULL, *site = NULL;
+	const struct rc_frame *x = a, *y = b;
 
+	return x->sp < y->sp ? -1 : x->sp > y->sp;
+}
+
+static int rc_frame_collect(void *arg, const struct hbt_event *def)
+{
+	struct rc_state *s = arg;
+
+	if (def->type != HBT_REC_STACK_FRAME || !def->obj || !def->stack)
+		return 0;
+	if (an_grow((void **)&s->frames, &s->cap_frames, s->nframes + 1,
+		    sizeof(*s->frames)) < 0)
+		return -ENOMEM;
+	s->frames[s->nframes++] =
+		(struct rc_frame){def->obj, def->stack, def->thread};
+	return 0;
+}
+
+#define RC_FRAME_SPAN  (8u << 20) /* a frame's sp lies below its data */
+#define RC_FRAME_TRIES 16
+
+/*
+ * Name a stack address from the STACK_FRAME records: the frames whose sp
+ * is closest below it first (a frame's locals lie above its sp and below
+ * its caller's), each asked for a DWARF variable covering it.  Frames at
+ * the same place at other times may be tried too: the call frame
+ * information rejects those the address lies above.  *frame: the frame
+ * used, for the report's step.
+ */
+static char *rc_stack_var_name(struct rc_state *s, struct analysis_ctx *ctx,
+			       uint64_t addr, const struct rc_frame **frame)
+{
+	const struct rc_frame *fallback = NULL;
+	char *name = NULL, *site;
+	size_t lo = 0, hi;
+
+	*frame = NULL;
+	if (!s->frames_loaded) {
+		s->frames_loaded = true;
+		if (hbt_reader_each_definition(ctx->reader, rc_frame_collect,
+					       s) < 0)
+			s->nframes = 0;
+		qsort(s->frames, s->nframes, sizeof(*s->frames), rc_frame_cmp);
+	}
+	/* after the last frame whose sp <= addr */
+	for (hi = s->nframes; lo < hi;) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->frames[mid].sp <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo, tries = 0; i-- > 0 && tries < RC_FRAME_TRIES;
+	     tries++) {
+		const struct rc_frame *fr = &s->frames[i];
+		bool in_frame;
+
+		if (addr - fr->sp >= RC_FRAME_SPAN)
+			break;
+		name = symbolize_stack_var(ctx->sym, addr, fr->sp, fr->stack,
+					   &in_frame);
+		if (name) {
+			*frame = fr;
+			return name;
+		}
+		if (in_frame && !fallback)
+			fallback = fr;
+	}
+	if (!fallback)
+		return NULL;
+	/* no DWARF variable: at least the thread and the function */
+	*frame = fallback;
+	site = symbolize_site(ctx->sym, fallback->stack);
+	if (asprintf(&name, "0x%" PRIx64 " (stack of T%u, frame of %s)", addr,
+		     fallback->thread, site ? site : "??") < 0)
+		name = NULL;
+	free(site);
+	return name;
+}
+
+static char *rc_var_name(struct rc_state *s, struct analysis_ctx *ctx,
+			 const struct rc_pend *p, const char **type,
+			 const struct rc_frame **frame)
+{
+	char *name = NULL, *site = NULL;
+
+	*frame = NULL;
 	if (p->heap) {
 		*type = "heap block";
 		if (ctx->sym && p->block.stack)
 			site = symbolize_site(ctx->sym, p->block.stack);
-		if (asprintf(&s,
+		if (asprintf(&name,
 			     "heap block of %" PRIu64
 			     " bytes%s%s, offset %" PRIu64,
 			     p->block.size, site ? " allocated at " : "",
 			     site ? site : "", p->addr - p->block.start) < 0)
-			s = NULL;
+			name = NULL;
 		free(site);
-		return s;
+		return name;
 	}
 	*type = "variable";
 	if (ctx->sym)
-		s = symbolize_data(ctx->sym, p->addr, HBT_OBJ_NONE);
-	if (!s && asprintf(&s, "0x%" PRIx64 " (stack or unknown memory)",
-			   p->addr) < 0)
-		s = NULL;
-	return s;
+		name = symbolize_data(ctx->sym, p->addr, HBT_OBJ_NONE);
+	if (!name && ctx->sym) {
+		name = rc_stack_var_name(s, ctx, p->addr, frame);
+		if (name)
+			*type = "stack variable";
+	}
+	if (!name && asprintf(&name, "0x%" PRIx64 " (stack or unknown memory)",
+			      p->addr) < 0)
+		name = NULL;
+	return name;
 }
 
 static int rc_add_var(struct finding *f, const struct rc_pend *p,
@@ -1131,11 +1233,13 @@ static int rc_step(struct finding *f, struct analysis_ctx *ctx, uint32_t thread,
 	return an_add_step(f, ctx, thread, 0, action, stack);
 }
 
-static int rc_finding(struct analysis_ctx *ctx, const struct rc_pend *p)
+static int rc_finding(struct rc_state *s, struct analysis_ctx *ctx,
+		      const struct rc_pend *p)
 {
 	struct finding *f;
 	const char *type = "variable";
-	char *var = rc_var_name(ctx, p, &type), *msg = NULL;
+	const struct rc_frame *frame;
+	char *var = rc_var_name(s, ctx, p, &type, &frame), *msg = NULL;
 	char action[768];
 	int err = -ENOMEM;
 
@@ -1194,6 +1298,13 @@ static int rc_finding(struct analysis_ctx *ctx, const struct rc_pend *p)
 				p->block.stack) < 0)
 			goto out;
 	}
+	if (frame) {
+		snprintf(action, sizeof(action),
+			 "own %s on its stack, in this frame", var);
+		if (an_add_step(f, ctx, frame->thread, 0, action,
+				frame->stack) < 0)
+			goto out;
+	}
 	f->message = msg;
 	msg = NULL;
 	err = an_emit(ctx, f);
@@ -1214,7 +1325,7 @@ static int rc_finish(void *state, struct analysis_ctx *ctx)
 	if (!s)
 		return 0;
 	for (uint32_t i = 0; i < s->npend && err == 0; i++)
-		err = rc_finding(ctx, &s->pend[i]);
+		err = rc_finding(s, ctx, &s->pend[i]);
 	if (!err && s->oom)
 		err = -ENOMEM;
 	return err;
@@ -1250,6 +1361,7 @@ static void rc_destroy(void *state)
 	free(s->syncs);
 	free(s->locs);
 	free(s->blocks);
+	free(s->frames);
 	free(s->pend);
 	u64map_free(&s->sync_map);
 	u64map_free(&s->atomic_map);

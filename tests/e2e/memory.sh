@@ -24,6 +24,8 @@ declare -A want=(
 	[mem_atomic_ok]="0 0"
 	[mem_memset]="1 0"
 	[mem_memset_fixed]="0 0"
+	[mem_stack]="1 1"
+	[mem_stack_fixed]="0 0"
 )
 
 # counts FILE.json: prints "data-race lost-update" from the summary.
@@ -115,6 +117,27 @@ EOF
 		ok "mem-$cc-file-line"
 	else
 		fail "mem-$cc-file-line" "see $T/mem_counter.$cc.json"
+	fi
+done
+
+# A race on a struct on main's stack is named from DWARF, with a step
+# showing the frame that owns it.
+for cc in "${compilers[@]}"; do
+	[ -s "$T/mem_stack.$cc.json" ] || continue
+	if python3 - "$T/mem_stack.$cc.json" <<'EOF'; then
+import json, sys
+f = json.load(open(sys.argv[1]))["findings"]
+for kind in ("data-race", "lost-update"):
+    x = [x for x in f if x["kind"] == kind][0]
+    assert x["locks"][0]["name"] == "stats.hits", x["locks"]
+    assert x["locks"][0]["type"] == "stack variable", x["locks"]
+    own = x["steps"][-1]
+    assert own["thread"] == "T1" and "own" in own["action"], own
+    assert own["stack"][0]["function"] == "main", own
+EOF
+		ok "mem-$cc-stack-variable-named"
+	else
+		fail "mem-$cc-stack-variable-named" "see $T/mem_stack.$cc.json"
 	fi
 done
 
