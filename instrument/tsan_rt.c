@@ -95,6 +95,8 @@ static void tsan_atfork_child(void)
 	if (tsan_self) {
 		tsan_self->rt = NULL;
 		tsan_self->epoch++;
+		/* the child's trace has none of the parent's frames */
+		memset(tsan_self->noted_sp, 0, sizeof(tsan_self->noted_sp));
 	}
 }
 
