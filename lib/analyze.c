@@ -66,7 +66,10 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 				goto out;
 			}
 		}
-		if (a->event && (!a->features || (a->features & features))) {
+		/* a trace that declares no features (offline writers) may
+		 * hold anything: every analysis sees it */
+		if (a->event &&
+		    (!a->features || !features || (a->features & features))) {
 			handler[nhandlers] = a->event;
 			handler_state[nhandlers++] = state[i];
 		}
