@@ -32,6 +32,11 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 		       struct finding_list *out, char *err, size_t errlen)
 {
 	void *state[MAX_ANALYSES] = {0};
+	/* the analyses that see this trace's events, packed for the loop */
+	void (*handler[MAX_ANALYSES])(void *state, const struct hbt_event *ev);
+	void *handler_state[MAX_ANALYSES];
+	size_t nhandlers = 0;
+	uint64_t features;
 	struct hbt_reader *r = NULL;
 	struct symbolizer *sym = NULL;
 	struct analysis_ctx ctx;
@@ -47,22 +52,32 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 			 r ? hbt_reader_error(r) : strerror(-ret));
 		goto out;
 	}
+	features = hbt_reader_header(r)->features;
 	for (i = 0; i < n; i++) {
-		if (!hbt_analyses[i]->init)
-			continue;
-		state[i] = hbt_analyses[i]->init(opts);
-		if (!state[i]) {
-			ret = -ENOMEM;
-			snprintf(err, errlen, "cannot analyze trace '%s': %s",
-				 path, strerror(ENOMEM));
-			goto out;
+		const struct analysis_ops *a = hbt_analyses[i];
+
+		if (a->init) {
+			state[i] = a->init(opts);
+			if (!state[i]) {
+				ret = -ENOMEM;
+				snprintf(err, errlen,
+					 "cannot analyze trace '%s': %s", path,
+					 strerror(ENOMEM));
+				goto out;
+			}
+		}
+		/* a trace that declares no features (offline writers) may
+		 * hold anything: every analysis sees it */
+		if (a->event &&
+		    (!a->features || !features || (a->features & features))) {
+			handler[nhandlers] = a->event;
+			handler_state[nhandlers++] = state[i];
 		}
 	}
-	/* The hot loop: one decode, then every analysis's handler. */
+	/* The hot loop: one decode, then every interested analysis. */
 	while ((ret = hbt_reader_next(r, &ev)) > 0)
-		for (i = 0; i < n; i++)
-			if (hbt_analyses[i]->event)
-				hbt_analyses[i]->event(state[i], &ev);
+		for (i = 0; i < nhandlers; i++)
+			handler[i](handler_state[i], &ev);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot read trace '%s': %s", path,
 			 hbt_reader_error(r));

@@ -35,6 +35,16 @@ struct analysis_ctx {
 
 struct analysis_ops {
 	const char *name;
+	/*
+	 * Header feature bits (enum hbt_feature) of which a trace must have
+	 * at least one for this analysis to see its events; 0 = every trace.
+	 * An analysis of records that only one front-end writes (memory
+	 * accesses, Python) costs nothing on the other traces.  It is still
+	 * initialized and finished, so it may report "nothing".  A trace
+	 * whose header declares no features at all (an offline writer that
+	 * did not say) is given to every analysis.
+	 */
+	uint64_t features;
 	/* Allocate state; NULL on failure.  Optional: NULL state is fine. */
 	void *(*init)(const struct analysis_options *opts);
 	/* One event of the merged stream. */

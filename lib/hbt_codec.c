@@ -433,10 +433,105 @@ static uint64_t get_addr(struct cursor *c, struct hbt_codec_state *st)
 	return st->prev_addr;
 }
 
-bool hbt_record_is_definition(uint8_t type)
+/*
+ * The fast path: the hot records (lock operations, memory accesses) when
+ * at least HBT_FAST_ROOM bytes remain, so no varint can run past the end
+ * and none is bounds-checked.  It reads exactly what the checked path
+ * below reads; on anything unusual (an over-long varint, a stack id past
+ * 32 bits, another type) it returns -1 and changes nothing, and the
+ * checked path decides.  Every field the record type does not use is
+ * zero, as after the checked path's memset.
+ */
+#define HBT_FAST_ROOM 64 /* > 1 + 5 varints of 10 bytes + 3 bytes */
+
+static inline bool fast_uv(const uint8_t **pp, uint64_t *out)
 {
-	return (type >= HBT_REC_STRING && type <= HBT_REC_TASK_NAME) ||
-	       type >= HBT_REC_EXT_FIRST;
+	const uint8_t *p = *pp;
+	uint64_t v = *p;
+	unsigned shift;
+
+	if (v < 0x80) {
+		*pp = p + 1;
+		*out = v;
+		return true;
+	}
+	v &= 0x7f;
+	for (shift = 7, p++; shift < 64; shift += 7) {
+		uint8_t b = *p++;
+
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*pp = p;
+			*out = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+static inline bool fast_u32(const uint8_t **pp, uint32_t *out)
+{
+	uint64_t v;
+
+	if (!fast_uv(pp, &v) || v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}
+
+static ssize_t decode_fast(const uint8_t *p, struct hbt_codec_state *st,
+			   struct hbt_event *ev)
+{
+	const uint8_t *q = p + 1;
+	uint8_t type = *p;
+	uint64_t delta, seq = 0, arg = 0, uerr = 0;
+	uint32_t stack;
+	uint8_t kind = 0, op = 0;
+	uint64_t obj;
+
+	switch (type) {
+	case HBT_REC_ACQUIRE:
+	case HBT_REC_POST:
+	case HBT_REC_RELEASE:
+	case HBT_REC_REQUEST:
+		if (!fast_uv(&q, &delta))
+			return -1;
+		kind = *q++;
+		op = *q++;
+		if (type == HBT_REC_RELEASE) {
+			if (!fast_uv(&q, &uerr))
+				return -1;
+		} else if (type != HBT_REC_REQUEST) {
+			if (!fast_uv(&q, &seq))
+				return -1;
+		}
+		if (!fast_u32(&q, &stack))
+			return -1;
+		obj = st->prev_obj + (uint64_t)hbt_unzigzag(delta);
+		st->prev_obj = obj;
+		break;
+	case HBT_REC_MEM_READ:
+	case HBT_REC_MEM_WRITE:
+		if (!fast_uv(&q, &delta) || !fast_uv(&q, &arg) ||
+		    !fast_u32(&q, &stack))
+			return -1;
+		obj = st->prev_addr + (uint64_t)hbt_unzigzag(delta);
+		st->prev_addr = obj;
+		break;
+	default:
+		return -1;
+	}
+	*ev = (struct hbt_event){
+		.type = type,
+		.kind = kind,
+		.op = op,
+		.obj = obj,
+		.seq = seq,
+		.arg = arg,
+		.err = hbt_unzigzag(uerr),
+		.stack = stack,
+	};
+	return (ssize_t)(q - p);
 }
 
 ssize_t hbt_decode_record(const uint8_t *p, const uint8_t *end,
@@ -448,6 +543,12 @@ ssize_t hbt_decode_record(const uint8_t *p, const uint8_t *end,
 
 	if (p >= end || *p == HBT_REC_END)
 		return 0;
+	if (end - p >= HBT_FAST_ROOM) {
+		ssize_t n = decode_fast(p, st, ev);
+
+		if (n > 0)
+			return n;
+	}
 	type = *p;
 	memset(ev, 0, sizeof(*ev));
 	ev->type = type;

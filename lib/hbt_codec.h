@@ -147,6 +147,11 @@ ssize_t hbt_decode_record(const uint8_t *p, const uint8_t *end,
 int hbt_decode_frames(const uint8_t *data, uint32_t len, uint64_t *frames,
 		      uint32_t n);
 
-bool hbt_record_is_definition(uint8_t type);
+/* Inline: asked for every record the reader decodes. */
+static inline bool hbt_record_is_definition(uint8_t type)
+{
+	return (type >= HBT_REC_STRING && type <= HBT_REC_TASK_NAME) ||
+	       type >= HBT_REC_EXT_FIRST;
+}
 
 #endif /* HBT_CODEC_H */

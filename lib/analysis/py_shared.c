@@ -736,6 +736,7 @@ static int ps_finish(void *state, struct analysis_ctx *ctx)
 
 const struct analysis_ops analysis_py_shared = {
 	.name = "py-shared",
+	.features = HBT_FEAT_PYTHON | HBT_FEAT_PYACCESS,
 	.init = ps_init,
 	.event = ps_event,
 	.finish = ps_finish,

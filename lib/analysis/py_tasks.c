@@ -776,6 +776,7 @@ static int pt_finish(void *state, struct analysis_ctx *ctx)
 
 const struct analysis_ops analysis_py_tasks = {
 	.name = "py-tasks",
+	.features = HBT_FEAT_PYTHON,
 	.init = pt_init,
 	.event = pt_event,
 	.finish = pt_finish,

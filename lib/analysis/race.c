@@ -1376,6 +1376,7 @@ static void rc_destroy(void *state)
 
 const struct analysis_ops analysis_race = {
 	.name = "race",
+	.features = HBT_FEAT_MEMORY,
 	.init = rc_init,
 	.event = rc_event,
 	.finish = rc_finish,

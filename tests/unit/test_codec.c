@@ -445,3 +445,60 @@ Test(codec, unknown_extensible_record_is_skipped)
 	cr_expect_eq(ev.type, 0x9f);
 	cr_expect(hbt_record_is_definition(ev.type));
 }
+
+/*
+ * Hot records (lock operations, memory accesses) take an unchecked fast
+ * path when 64 bytes remain: it must give exactly what the checked path
+ * gives for the same bytes, and refuse what that path refuses.
+ */
+Test(codec, fast_path_decodes_like_the_checked_path)
+{
+	static const uint8_t hot[] = {HBT_REC_ACQUIRE,	HBT_REC_POST,
+				      HBT_REC_RELEASE,	HBT_REC_REQUEST,
+				      HBT_REC_MEM_READ, HBT_REC_MEM_WRITE};
+
+	for (size_t i = 0; i < sizeof(hot); i++) {
+		uint8_t buf[256] = {0};
+		struct hbt_codec_state enc = {5, 9}, fast = enc, slow = enc;
+		struct hbt_event in = sample(hot[i], i), a, b;
+		size_t len = hbt_encode_event(buf, &enc, &in);
+
+		/* room: fast path; end at the record: checked path */
+		cr_assert_eq(
+			hbt_decode_record(buf, buf + sizeof(buf), &fast, &a),
+			(ssize_t)len);
+		cr_assert_eq(hbt_decode_record(buf, buf + len, &slow, &b),
+			     (ssize_t)len);
+		expect_same(&b, &a);
+		cr_expect_eq(a.seq2, 0);
+		cr_expect_eq(a.time_ns, 0);
+		cr_expect_eq(a.data, NULL);
+		cr_expect_eq(fast.prev_obj, slow.prev_obj);
+		cr_expect_eq(fast.prev_addr, slow.prev_addr);
+	}
+}
+
+Test(codec, fast_path_refuses_what_the_checked_path_refuses)
+{
+	uint8_t buf[256] = {0};
+	struct hbt_codec_state st = {0, 0};
+	struct hbt_event ev;
+	uint8_t *p = buf;
+
+	/* ACQUIRE whose stack id does not fit 32 bits */
+	*p++ = HBT_REC_ACQUIRE;
+	p = hbt_put_uv(p, 2);
+	*p++ = HBT_OBJ_MUTEX;
+	*p++ = 0;
+	p = hbt_put_uv(p, 1);
+	p = hbt_put_uv(p, 1ull << 33);
+	cr_expect_eq(hbt_decode_record(buf, buf + sizeof(buf), &st, &ev),
+		     -EPROTO);
+	/* a varint longer than ten bytes */
+	memset(buf, 0x80, sizeof(buf));
+	buf[0] = HBT_REC_RELEASE;
+	buf[200] = 0;
+	st = (struct hbt_codec_state){0, 0};
+	cr_expect_eq(hbt_decode_record(buf, buf + sizeof(buf), &st, &ev),
+		     -EPROTO);
+}
