@@ -197,6 +197,15 @@ same_status $st $nst "outlive-status"
 n=$("$HBTRACE" dump outlive.hbt 2>/dev/null | grep -c 'THREAD_END')
 [ "$n" -eq 1 ] && ok "outlive-running-at-exit" || fail "outlive-running-at-exit" "$n THREAD_END"
 
+# main pthread_exit()s, then its last thread returns: the process ends
+# with status 0, as natively (the watchdog thread kept it alive)
+native exitmain "$BIN/rt_exitmain"
+pre exitmain exitmain.hbt "$BIN/rt_exitmain"
+same_status $st $nst "exitmain-status"
+cmp -s exitmain.out exitmain.native && ok "exitmain-output" ||
+	fail "exitmain-output" "$(head -c 200 exitmain.out)"
+has exitmain.hbt '^# flags clean-close' "exitmain-clean-close"
+
 # ---- live deadlocks -----------------------------------------------------
 for prog in rt_selflock rt_abba rt_joincycle rt_rwupgrade; do
 	HBTRACE_OUT=$prog.hbt HBTRACE_DEADLOCK=exit timeout 20 \
