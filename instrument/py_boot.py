@@ -373,6 +373,11 @@ def _hbt_main():
                     return HRLock()
                 return real_rlock(*a, **k)
 
+        # introspection sees the originals' module: support.check__all__
+        # (test_threading's test__all__) keeps names by __module__
+        for cls, orig in ((Lock, allocate), (RLock, real_rlock)):
+            cls.__module__ = getattr(orig, "__module__", None) or "threading"
+            cls.__doc__ = getattr(orig, "__doc__", None)
         threading.Lock = Lock
         threading.RLock = RLock
 

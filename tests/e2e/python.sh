@@ -124,6 +124,14 @@ rc=$?
 if [ "$out" = hello ] && [ $rc -eq 7 ]; then ok "python-passthrough"; else
 	fail "python-passthrough" "output '$out' status $rc"; fi
 
+# threading.Lock and RLock keep their __module__ (CPython's check__all__)
+code='import threading; print(threading.Lock.__module__, threading.RLock.__module__)'
+want=$("$py" -c "$code" 2>&1)
+got=$(timeout 60 "$HBTRACE" run --no-report -o "$E2E_TMP/mod.hbt" -- "$py" \
+	-c "$code" 2>/dev/null)
+if [ "$got" = "$want" ]; then ok "python-lock-module"; else
+	fail "python-lock-module" "'$got' under hbtrace, '$want' natively"; fi
+
 # The embedded bootstrap is generated from py_boot.py.
 gen="$E2E_TMP/gen"
 mkdir -p "$gen"
