@@ -393,9 +393,12 @@ def _hbt_main():
 
         def sem_release(self, n=1):
             o_srel(self, n) if n != 1 else o_srel(self)
-            p = self.__dict__.get("_hbt_posts", 0) + n
-            self._hbt_posts = p
-            _h.ev(POST, id(self), K_PY_SEM, 0, p, 0)
+            p = self.__dict__.get("_hbt_posts", 0)
+            self._hbt_posts = p + n
+            # one POST per unit: the reader places post k after post
+            # k - 1, and a lone release(n) seq would wait for it forever
+            for k in range(p + 1, p + n + 1):
+                _h.ev(POST, id(self), K_PY_SEM, 0, k, 0)
 
         Sem.acquire = sem_acquire
         Sem.__enter__ = sem_acquire

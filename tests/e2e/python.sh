@@ -124,6 +124,16 @@ rc=$?
 if [ "$out" = hello ] && [ $rc -eq 7 ]; then ok "python-passthrough"; else
 	fail "python-passthrough" "output '$out' status $rc"; fi
 
+# Semaphore.release(n): the merge keeps the recorded order (one POST
+# per unit; a single POST seq=n parked the releasing thread for good)
+(cd "$ROOT/testdata/py" && timeout 60 "$HBTRACE" run --no-report \
+	-o "$E2E_TMP/semn.hbt" -- "$py" sem_release_n.py) >/dev/null 2>&1
+if "$HBTRACE" dump "$E2E_TMP/semn.hbt" 2>&1 | grep -q "against the recorded order"; then
+	fail "python-sem-release-n" "events placed against the recorded order"
+else
+	ok "python-sem-release-n"
+fi
+
 # threading.Lock and RLock keep their __module__ (CPython's check__all__)
 code='import threading; print(threading.Lock.__module__, threading.RLock.__module__)'
 want=$("$py" -c "$code" 2>&1)
