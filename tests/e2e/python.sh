@@ -134,6 +134,19 @@ else
 	ok "python-sem-release-n"
 fi
 
+# -X dev (debug allocator hooks set during startup) exits cleanly: the
+# audit hook's entry was malloc'ed before them and freed through them
+for opt in "-X dev" "-I -X dev"; do
+	timeout 60 "$HBTRACE" run --no-report -o "$E2E_TMP/dev.hbt" -- "$py" \
+		$opt -c 'import asyncio' >"$E2E_TMP/dev.out" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && ! grep -q "Fatal Python error" "$E2E_TMP/dev.out"; then
+		ok "python-devmode${opt%% *}${opt##* }"
+	else
+		fail "python-devmode${opt%% *}${opt##* }" "status $rc: $(head -c 200 "$E2E_TMP/dev.out")"
+	fi
+done
+
 # threading.Lock and RLock keep their __module__ (CPython's check__all__)
 code='import threading; print(threading.Lock.__module__, threading.RLock.__module__)'
 want=$("$py" -c "$code" 2>&1)
