@@ -721,7 +721,16 @@ def _hbt_main():
         # handoffs between threads and the loop
         o_cst = BL.call_soon_threadsafe
 
+        from asyncio import coroutines
+
+        def is_coro(f):
+            # the originals reject these with TypeError: let them see it
+            return coroutines.iscoroutine(f) or \
+                coroutines.iscoroutinefunction(f)
+
         def call_soon_threadsafe(self, callback, *args, **kw):
+            if is_coro(callback):
+                return o_cst(self, callback, *args, **kw)
             key = HANDOFF_BASE + 2 * next(handoff_ids)
             _h.ev(POST, key, K_HANDOFF, 0, 1, _h.stack())
 
@@ -738,6 +747,12 @@ def _hbt_main():
             # returns, acquired by the loop when the future completes (the
             # result's own path runs through concurrent.futures' private
             # locks, which are not recorded)
+            # a process pool pickles func: no closure, no handoff (not
+            # imported means not one: importing it costs multiprocessing)
+            pp = sys.modules.get("concurrent.futures.process")
+            if is_coro(func) or (pp is not None and isinstance(
+                    executor, pp.ProcessPoolExecutor)):
+                return o_rie(self, executor, func, *args)
             key = HANDOFF_BASE + 2 * next(handoff_ids)
             ran = []
             _h.ev(POST, key, K_HANDOFF, 0, 1, _h.stack())

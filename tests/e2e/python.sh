@@ -147,6 +147,13 @@ for opt in "-X dev" "-I -X dev"; do
 	fi
 done
 
+# run_in_executor / call_soon_threadsafe: same results as natively
+want=$(cd "$ROOT/testdata/py" && "$py" executor_passthrough.py 2>/dev/null)
+got=$(cd "$ROOT/testdata/py" && timeout 60 "$HBTRACE" run --no-report \
+	-o "$E2E_TMP/exe.%p.hbt" -- "$py" executor_passthrough.py 2>/dev/null)
+if [ "$got" = "$want" ]; then ok "python-executor-passthrough"; else
+	fail "python-executor-passthrough" "'$got' under hbtrace, '$want' natively"; fi
+
 # threading.Lock and RLock keep their __module__ (CPython's check__all__)
 code='import threading; print(threading.Lock.__module__, threading.RLock.__module__)'
 want=$("$py" -c "$code" 2>&1)
