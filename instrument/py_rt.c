@@ -188,6 +188,9 @@ static bool py_debug_alloc_ahead(void)
 		if (p[1] != '-' && p[1] != 'X' && p[1] != 'W' &&
 		    (strchr(p, 'E') || strchr(p, 'I')))
 			ignore_env = true;
+		/* "-X faulthandler", "-W error": the value is no script */
+		if ((!strcmp(p, "-X") || !strcmp(p, "-W")) && p + 3 < end)
+			p += 3;
 	}
 	if (dev)
 		return true;

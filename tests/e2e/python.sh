@@ -136,14 +136,16 @@ fi
 
 # -X dev (debug allocator hooks set during startup) exits cleanly: the
 # audit hook's entry was malloc'ed before them and freed through them
-for opt in "-X dev" "-I -X dev"; do
+n=0
+for opt in "-X dev" "-X faulthandler -I -E -X dev"; do
+	n=$((n + 1))
 	timeout 60 "$HBTRACE" run --no-report -o "$E2E_TMP/dev.hbt" -- "$py" \
 		$opt -c 'import asyncio' >"$E2E_TMP/dev.out" 2>&1
 	rc=$?
 	if [ $rc -eq 0 ] && ! grep -q "Fatal Python error" "$E2E_TMP/dev.out"; then
-		ok "python-devmode${opt%% *}${opt##* }"
+		ok "python-devmode-$n"
 	else
-		fail "python-devmode${opt%% *}${opt##* }" "status $rc: $(head -c 200 "$E2E_TMP/dev.out")"
+		fail "python-devmode-$n" "status $rc: $(head -c 200 "$E2E_TMP/dev.out")"
 	fi
 done
 
