@@ -373,6 +373,11 @@ def _hbt_main():
                     return HRLock()
                 return real_rlock(*a, **k)
 
+        # introspection sees the originals' module: support.check__all__
+        # (test_threading's test__all__) keeps names by __module__
+        for cls, orig in ((Lock, allocate), (RLock, real_rlock)):
+            cls.__module__ = getattr(orig, "__module__", None) or "threading"
+            cls.__doc__ = getattr(orig, "__doc__", None)
         threading.Lock = Lock
         threading.RLock = RLock
 
@@ -388,9 +393,12 @@ def _hbt_main():
 
         def sem_release(self, n=1):
             o_srel(self, n) if n != 1 else o_srel(self)
-            p = self.__dict__.get("_hbt_posts", 0) + n
-            self._hbt_posts = p
-            _h.ev(POST, id(self), K_PY_SEM, 0, p, 0)
+            p = self.__dict__.get("_hbt_posts", 0)
+            self._hbt_posts = p + n
+            # one POST per unit: the reader places post k after post
+            # k - 1, and a lone release(n) seq would wait for it forever
+            for k in range(p + 1, p + n + 1):
+                _h.ev(POST, id(self), K_PY_SEM, 0, k, 0)
 
         Sem.acquire = sem_acquire
         Sem.__enter__ = sem_acquire
@@ -713,7 +721,16 @@ def _hbt_main():
         # handoffs between threads and the loop
         o_cst = BL.call_soon_threadsafe
 
+        from asyncio import coroutines
+
+        def is_coro(f):
+            # the originals reject these with TypeError: let them see it
+            return coroutines.iscoroutine(f) or \
+                coroutines.iscoroutinefunction(f)
+
         def call_soon_threadsafe(self, callback, *args, **kw):
+            if is_coro(callback):
+                return o_cst(self, callback, *args, **kw)
             key = HANDOFF_BASE + 2 * next(handoff_ids)
             _h.ev(POST, key, K_HANDOFF, 0, 1, _h.stack())
 
@@ -730,6 +747,12 @@ def _hbt_main():
             # returns, acquired by the loop when the future completes (the
             # result's own path runs through concurrent.futures' private
             # locks, which are not recorded)
+            # a process pool pickles func: no closure, no handoff (not
+            # imported means not one: importing it costs multiprocessing)
+            pp = sys.modules.get("concurrent.futures.process")
+            if is_coro(func) or (pp is not None and isinstance(
+                    executor, pp.ProcessPoolExecutor)):
+                return o_rie(self, executor, func, *args)
             key = HANDOFF_BASE + 2 * next(handoff_ids)
             ran = []
             _h.ev(POST, key, K_HANDOFF, 0, 1, _h.stack())

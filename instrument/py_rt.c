@@ -14,9 +14,11 @@
  * Whatever goes wrong here costs one warning; the program runs unchanged.
  */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "py_rt.h"
 #include "rt.h"
@@ -155,8 +157,54 @@ static int py_audit_hook(const char *event, py_object *args, void *data)
 	return 0;
 }
 
+/*
+ * Will startup put debug hooks on the raw allocator (-X dev, or without
+ * -E/-I: PYTHONDEVMODE, PYTHONMALLOC=...debug)?  The options come before
+ * the first of -c, -m or the script.
+ */
+static bool py_debug_alloc_ahead(void)
+{
+	char buf[4096], *p, *end, *pm;
+	bool dev = false, ignore_env = false;
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	end = buf + n;
+	for (p = buf + strlen(buf) + 1; p < end; p += strlen(p) + 1) {
+		if (p[0] != '-' || !strcmp(p, "-c") || !strcmp(p, "-m") ||
+		    !strcmp(p, "-") || !strcmp(p, "--"))
+			break;
+		if (!strcmp(p, "-Xdev") ||
+		    (!strcmp(p, "-X") && p + 3 < end && !strcmp(p + 3, "dev")))
+			dev = true;
+		if (p[1] != '-' && p[1] != 'X' && p[1] != 'W' &&
+		    (strchr(p, 'E') || strchr(p, 'I')))
+			ignore_env = true;
+		/* "-X faulthandler", "-W error": the value is no script */
+		if ((!strcmp(p, "-X") || !strcmp(p, "-W")) && p + 3 < end)
+			p += 3;
+	}
+	if (dev)
+		return true;
+	if (ignore_env)
+		return false;
+	pm = getenv("PYTHONMALLOC");
+	return (getenv("PYTHONDEVMODE") && *getenv("PYTHONDEVMODE")) ||
+	       (pm && strstr(pm, "debug"));
+}
+
 __attribute__((constructor(200))) static void py_rt_init(void)
 {
+	void (*debug_hooks)(void);
+
 	const char *e = getenv("HBTRACE_PYTHON");
 
 	if (e && !strcmp(e, "0"))
@@ -168,6 +216,13 @@ __attribute__((constructor(200))) static void py_rt_init(void)
 		rt_warn("unknown CPython C API; python front-end disabled");
 		return;
 	}
+	/* The hook's entry is allocated now and freed at exit; if startup
+	 * puts debug hooks on the allocator in between, the free aborts
+	 * ("_PyMem_DebugRawFree: bad ID", asyncio's test_env_var_debug).
+	 * Put them on first: startup sets the same ones again. */
+	debug_hooks = (void (*)(void))py_sym("PyMem_SetupDebugHooks");
+	if (debug_hooks && py_debug_alloc_ahead())
+		debug_hooks();
 	if (py_api.PySys_AddAuditHook(py_audit_hook, NULL) < 0)
 		rt_warn("cannot add audit hook; python front-end disabled");
 }

@@ -13,6 +13,8 @@
 #define UNW_LOCAL_ONLY
 #include <dlfcn.h>
 #include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <libunwind.h>
 #include <limits.h>
 #include <link.h>
@@ -557,8 +559,47 @@ static int rt_self_cb(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/*
+ * libunwind checks addresses it is unsure of (frames without unwind
+ * tables) by reading and writing one byte through a pipe of its own,
+ * opened at its first use on the lowest free descriptors.  A program that
+ * later dup2()s onto those numbers (a shell's `exec 4>&1`) gets the probe
+ * bytes in its own file, or loses input to them: xz's xzdiff got garbage
+ * in a command substitution.  Start libunwind now, with every free
+ * descriptor below RT_UNW_FD_MIN held, so its pipe lands out of the way.
+ */
+#define RT_UNW_FD_MIN 100
+
+static void rt_unwind_init_high(void)
+{
+	int held[RT_UNW_FD_MIN], n = 0, fd, nul, saved = errno;
+	unw_context_t uc;
+	unw_cursor_t cur;
+
+	nul = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	while (nul >= 0 && nul < RT_UNW_FD_MIN && n < RT_UNW_FD_MIN) {
+		fd = fcntl(nul, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			break;
+		if (fd >= RT_UNW_FD_MIN) {
+			close(fd);
+			break;
+		}
+		held[n++] = fd;
+	}
+	if (!unw_getcontext(&uc))
+		unw_init_local(&cur, &uc);
+	while (n > 0)
+		close(held[--n]);
+	if (nul >= 0)
+		close(nul);
+	errno = saved;
+}
+
 void rt_self_range_init(void)
 {
+	if (rt_opts.stacks)
+		rt_unwind_init_high();
 	if (!rt_stacks)
 		rt_stacks = rt_intern_table();
 	if (!rt_strings)

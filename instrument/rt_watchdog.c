@@ -21,8 +21,10 @@
  * is, or finalize the trace and _exit(RT_DEADLOCK_STATUS).
  */
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -416,6 +418,43 @@ static void rt_wd_pass(uint32_t pass)
 	}
 }
 
+/*
+ * Whether every program thread has gone.  glibc ends the process with
+ * exit(0) when its last thread exits, but the watchdog counts as a thread
+ * too: after main's pthread_exit() and the other threads' ends, the
+ * process would live on forever with only the watchdog in it.  The main
+ * thread is then a zombie ('Z' in /proc/self/stat, which shows the
+ * leader) still counted among num_threads until the group ends: the
+ * leader and the watchdog make 2.
+ */
+static bool rt_wd_alone(void)
+{
+	char buf[512], *p;
+	unsigned int field;
+	long nthreads;
+	ssize_t n;
+	int fd;
+
+	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = 0;
+	/* "pid (comm) state ppid ...": comm may hold spaces and ')' */
+	p = strrchr(buf, ')');
+	if (!p || p[1] != ' ' || p[2] != 'Z')
+		return false;
+	/* num_threads is field 20; p + 2 is field 3 */
+	for (field = 3, p += 2; field < 20 && *p; p++)
+		if (*p == ' ')
+			field++;
+	nthreads = strtol(p, NULL, 10);
+	return nthreads == 2;
+}
+
 static void *rt_wd_main(void *arg)
 {
 	struct timespec ts = {0, RT_WD_PERIOD_MS * 1000000L};
@@ -425,6 +464,9 @@ static void *rt_wd_main(void *arg)
 	rt_ignore_thread();
 	for (;;) {
 		nanosleep(&ts, NULL);
+		/* do what the last thread's exit would have done */
+		if (rt_wd_alone())
+			exit(0);
 		if (!rt_active)
 			continue;
 		rt_wd_pass(++pass);

@@ -124,6 +124,46 @@ rc=$?
 if [ "$out" = hello ] && [ $rc -eq 7 ]; then ok "python-passthrough"; else
 	fail "python-passthrough" "output '$out' status $rc"; fi
 
+# Semaphore.release(n): the merge keeps the recorded order (one POST
+# per unit; a single POST seq=n parked the releasing thread for good)
+(cd "$ROOT/testdata/py" && timeout 60 "$HBTRACE" run --no-report \
+	-o "$E2E_TMP/semn.hbt" -- "$py" sem_release_n.py) >/dev/null 2>&1
+if "$HBTRACE" dump "$E2E_TMP/semn.hbt" 2>&1 | grep -q "against the recorded order"; then
+	fail "python-sem-release-n" "events placed against the recorded order"
+else
+	ok "python-sem-release-n"
+fi
+
+# -X dev (debug allocator hooks set during startup) exits cleanly: the
+# audit hook's entry was malloc'ed before them and freed through them
+n=0
+for opt in "-X dev" "-X faulthandler -I -E -X dev"; do
+	n=$((n + 1))
+	timeout 60 "$HBTRACE" run --no-report -o "$E2E_TMP/dev.hbt" -- "$py" \
+		$opt -c 'import asyncio' >"$E2E_TMP/dev.out" 2>&1
+	rc=$?
+	if [ $rc -eq 0 ] && ! grep -q "Fatal Python error" "$E2E_TMP/dev.out"; then
+		ok "python-devmode-$n"
+	else
+		fail "python-devmode-$n" "status $rc: $(head -c 200 "$E2E_TMP/dev.out")"
+	fi
+done
+
+# run_in_executor / call_soon_threadsafe: same results as natively
+want=$(cd "$ROOT/testdata/py" && "$py" executor_passthrough.py 2>/dev/null)
+got=$(cd "$ROOT/testdata/py" && timeout 60 "$HBTRACE" run --no-report \
+	-o "$E2E_TMP/exe.%p.hbt" -- "$py" executor_passthrough.py 2>/dev/null)
+if [ "$got" = "$want" ]; then ok "python-executor-passthrough"; else
+	fail "python-executor-passthrough" "'$got' under hbtrace, '$want' natively"; fi
+
+# threading.Lock and RLock keep their __module__ (CPython's check__all__)
+code='import threading; print(threading.Lock.__module__, threading.RLock.__module__)'
+want=$("$py" -c "$code" 2>&1)
+got=$(timeout 60 "$HBTRACE" run --no-report -o "$E2E_TMP/mod.hbt" -- "$py" \
+	-c "$code" 2>/dev/null)
+if [ "$got" = "$want" ]; then ok "python-lock-module"; else
+	fail "python-lock-module" "'$got' under hbtrace, '$want' natively"; fi
+
 # The embedded bootstrap is generated from py_boot.py.
 gen="$E2E_TMP/gen"
 mkdir -p "$gen"

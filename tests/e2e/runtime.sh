@@ -197,6 +197,23 @@ same_status $st $nst "outlive-status"
 n=$("$HBTRACE" dump outlive.hbt 2>/dev/null | grep -c 'THREAD_END')
 [ "$n" -eq 1 ] && ok "outlive-running-at-exit" || fail "outlive-running-at-exit" "$n THREAD_END"
 
+# main pthread_exit()s, then its last thread returns: the process ends
+# with status 0, as natively (the watchdog thread kept it alive)
+native exitmain "$BIN/rt_exitmain"
+pre exitmain exitmain.hbt "$BIN/rt_exitmain"
+same_status $st $nst "exitmain-status"
+cmp -s exitmain.out exitmain.native && ok "exitmain-output" ||
+	fail "exitmain-output" "$(head -c 200 exitmain.out)"
+has exitmain.hbt '^# flags clean-close' "exitmain-clean-close"
+
+# libunwind's address-probe pipe sits above the program's descriptors: a
+# shell that dup2()s onto 4 and then forks got probe bytes in its output
+script='s=$(exec 4>&1; /bin/true; /bin/true); printf "[%s]" "$s"'
+want=$(bash -c "$script" 2>&1)
+got=$(HBTRACE_OUT=unwfd.%p.hbt timeout 20 env LD_PRELOAD="$RT" bash -c "$script" 2>&1)
+[ "$got" = "$want" ] && ok "unwind-pipe-fd" ||
+	fail "unwind-pipe-fd" "'$(printf %s "$got" | od -An -c | tr -s ' ')' instead of '$want'"
+
 # ---- live deadlocks -----------------------------------------------------
 for prog in rt_selflock rt_abba rt_joincycle rt_rwupgrade; do
 	HBTRACE_OUT=$prog.hbt HBTRACE_DEADLOCK=exit timeout 20 \
