@@ -101,12 +101,12 @@ def _hbt_main():
             obj._hbt_named = True
             n = name_of(obj, depth + 1)
             if n:
-                _h.obj_name(id(obj), kind, n)
+                _h.obj_name(obj, kind, n)
         except Exception:
             pass
 
     def on_create(obj, kind, arg=0):
-        _h.ev(OBJ_INIT, id(obj), kind, 0, arg, _h.stack())
+        _h.ev(OBJ_INIT, obj, kind, 0, arg, _h.stack())
 
     # ---- lazy patching on import --------------------------------------
     pending = {}
@@ -208,7 +208,7 @@ def _hbt_main():
                 self._hbt_named = True
                 n = name_of(self, 2)
                 if n:
-                    _h.obj_name(id(self), self.kind, n)
+                    _h.obj_name(self, self.kind, n)
 
             def acquire(self, blocking=True, timeout=-1):
                 l = self._l
@@ -217,20 +217,20 @@ def _hbt_main():
                 if l.acquire(False):
                     self._seq += 1
                     self._owner = (_thread.get_ident(), cur_task())
-                    _h.ev(ACQUIRE, id(self), self.kind, 0, self._seq, _h.stack())
+                    _h.ev(ACQUIRE, self, self.kind, 0, self._seq, _h.stack())
                     return True
                 if not blocking:
-                    _h.ev(FAIL, id(self), self.kind, OP_TRY, OUT_BUSY, _h.stack())
+                    _h.ev(FAIL, self, self.kind, OP_TRY, OUT_BUSY, _h.stack())
                     return False
                 op = OP_TIMED if timeout >= 0 else 0
-                _h.ev(REQUEST, id(self), self.kind, op, 0, _h.stack())
+                _h.ev(REQUEST, self, self.kind, op, 0, _h.stack())
                 owner = self._owner
                 if timeout < 0 and owner is not None and \
                         owner[0] == _thread.get_ident():
                     # Nobody else will ever release it: a lock held by
                     # this thread (or by a task suspended on this thread's
                     # loop) requested again without a timeout.
-                    live_deadlock([id(self)],
+                    live_deadlock([self],
                                   "thread blocks on %s held by %s" % (
                                       "threading.Lock",
                                       "a suspended task on its own loop"
@@ -239,16 +239,16 @@ def _hbt_main():
                 if ok:
                     self._seq += 1
                     self._owner = (_thread.get_ident(), cur_task())
-                    _h.ev(ACQUIRE, id(self), self.kind, op | OP_REQ, self._seq, 0)
+                    _h.ev(ACQUIRE, self, self.kind, op | OP_REQ, self._seq, 0)
                 else:
-                    _h.ev(FAIL, id(self), self.kind, op, OUT_TIMEDOUT, 0)
+                    _h.ev(FAIL, self, self.kind, op, OUT_TIMEDOUT, 0)
                 return ok
 
             def release(self):
                 if not self._l.locked():
                     self._l.release()  # raises the usual RuntimeError
                 self._owner = None
-                _h.ev(RELEASE, id(self), self.kind, 0, 0, 0)
+                _h.ev(RELEASE, self, self.kind, 0, 0, 0)
                 self._l.release()
 
             def locked(self):
@@ -285,30 +285,30 @@ def _hbt_main():
                     self._hbt_named = True
                     n = name_of(self, 1)
                     if n:
-                        _h.obj_name(id(self), self.kind, n)
+                        _h.obj_name(self, self.kind, n)
                 if self._owner == me:
                     self._l.acquire()
                     self._count += 1
-                    _h.ev(ACQUIRE, id(self), self.kind, OP_REC, self._seq, 0)
+                    _h.ev(ACQUIRE, self, self.kind, OP_REC, self._seq, 0)
                     return True
                 if self._l.acquire(False):
                     op = 0
                     st = _h.stack()
                 else:
                     if not blocking:
-                        _h.ev(FAIL, id(self), self.kind, OP_TRY, OUT_BUSY, _h.stack())
+                        _h.ev(FAIL, self, self.kind, OP_TRY, OUT_BUSY, _h.stack())
                         return False
                     op = OP_TIMED if timeout >= 0 else 0
-                    _h.ev(REQUEST, id(self), self.kind, op, 0, _h.stack())
+                    _h.ev(REQUEST, self, self.kind, op, 0, _h.stack())
                     if not self._l.acquire(True, timeout):
-                        _h.ev(FAIL, id(self), self.kind, op, OUT_TIMEDOUT, 0)
+                        _h.ev(FAIL, self, self.kind, op, OUT_TIMEDOUT, 0)
                         return False
                     op |= OP_REQ
                     st = 0
                 self._owner = me
                 self._count = 1
                 self._seq += 1
-                _h.ev(ACQUIRE, id(self), self.kind, op, self._seq, st)
+                _h.ev(ACQUIRE, self, self.kind, op, self._seq, st)
                 return True
 
             def release(self):
@@ -316,10 +316,10 @@ def _hbt_main():
                     self._l.release()  # raises
                 self._count -= 1
                 if self._count:
-                    _h.ev(RELEASE, id(self), self.kind, OP_REC, 0, 0)
+                    _h.ev(RELEASE, self, self.kind, OP_REC, 0, 0)
                 else:
                     self._owner = None
-                    _h.ev(RELEASE, id(self), self.kind, 0, 0, 0)
+                    _h.ev(RELEASE, self, self.kind, 0, 0, 0)
                 self._l.release()
 
             __enter__ = acquire
@@ -333,7 +333,7 @@ def _hbt_main():
 
             def _release_save(self):
                 count, self._count, self._owner = self._count, 0, None
-                _h.ev(RELEASE, id(self), self.kind, 0, 0, 0)
+                _h.ev(RELEASE, self, self.kind, 0, 0, 0)
                 return (count, self._l._release_save())
 
             def _acquire_restore(self, state):
@@ -341,7 +341,7 @@ def _hbt_main():
                 self._owner = _thread.get_ident()
                 self._count = state[0]
                 self._seq += 1
-                _h.ev(ACQUIRE, id(self), self.kind, 0, self._seq, 0)
+                _h.ev(ACQUIRE, self, self.kind, 0, self._seq, 0)
 
             def _at_fork_reinit(self):
                 self._l._at_fork_reinit()
@@ -382,7 +382,7 @@ def _hbt_main():
         def sem_acquire(self, blocking=True, timeout=None):
             r = o_sacq(self, blocking, timeout)
             if r:
-                _h.ev(ACQUIRE, id(self), K_PY_SEM, 0,
+                _h.ev(ACQUIRE, self, K_PY_SEM, 0,
                       self.__dict__.get("_hbt_posts", 0), _h.stack())
             return r
 
@@ -390,7 +390,7 @@ def _hbt_main():
             o_srel(self, n) if n != 1 else o_srel(self)
             p = self.__dict__.get("_hbt_posts", 0) + n
             self._hbt_posts = p
-            _h.ev(POST, id(self), K_PY_SEM, 0, p, 0)
+            _h.ev(POST, self, K_PY_SEM, 0, p, 0)
 
         Sem.acquire = sem_acquire
         Sem.__enter__ = sem_acquire
@@ -402,13 +402,13 @@ def _hbt_main():
         def ev_set(self):
             p = self.__dict__.get("_hbt_posts", 0) + 1
             self._hbt_posts = p
-            _h.ev(POST, id(self), K_PY_EVENT, OP_BCAST, p, 0)
+            _h.ev(POST, self, K_PY_EVENT, OP_BCAST, p, 0)
             o_eset(self)
 
         def ev_wait(self, timeout=None):
             r = o_ewait(self, timeout)
             if r:
-                _h.ev(ACQUIRE, id(self), K_PY_EVENT, 0,
+                _h.ev(ACQUIRE, self, K_PY_EVENT, 0,
                       self.__dict__.get("_hbt_posts", 0), 0)
             return r
 
@@ -419,12 +419,12 @@ def _hbt_main():
         o_start, o_join, o_boot = T.start, T.join, T._bootstrap_inner
 
         def t_start(self):
-            _h.ev(POST, id(self), K_HANDOFF, 0, 1, _h.stack())
+            _h.ev(POST, self, K_HANDOFF, 0, 1, _h.stack())
             o_start(self)
 
         def t_boot(self):
             try:
-                _h.ev(ACQUIRE, id(self), K_HANDOFF, 0, 1, 0)
+                _h.ev(ACQUIRE, self, K_HANDOFF, 0, 1, 0)
                 _h.thread_name(self.name)
                 if sys.gettrace() is None and access_tracer is not None:
                     access_tracer()
@@ -487,7 +487,7 @@ def _hbt_main():
                 parent = cur_task()
                 PyTask.__init__(self, coro, *args, **kw)
                 self._hbt_created = True
-                _h.task_create(tid, parent, id(self._loop), st)
+                _h.task_create(tid, parent, self._loop, st)
                 task_coros[id(coro)] = tid
                 live.add(self)
                 tl.last_created = self
@@ -535,7 +535,7 @@ def _hbt_main():
                 elif w is None:
                     obj, kind = 0, 0
                 else:
-                    obj, kind = id(w), K_FUT
+                    obj, kind = w, K_FUT
                     if w is not self._hbt_awaited:
                         self._hbt_awaited = w
                         awaited_edges(tid, w)
@@ -817,7 +817,7 @@ def _hbt_main():
                 except Exception:
                     cyc = None
                 if cyc:
-                    objs = [id(c._hbt_wlock) for c in cyc
+                    objs = [c._hbt_wlock for c in cyc
                             if c.__dict__.get("_hbt_wlock") is not None]
                     live_deadlock(objs, "tasks %s wait for each other" %
                                   ", ".join(c.get_name() for c in cyc))
@@ -834,41 +834,46 @@ def _hbt_main():
             o_linit(self, *a, **k)
             on_create(self, K_LOCK)
 
+        # The uncontended path takes the lock itself, as Lock.acquire does
+        # first in 3.8-3.13 (not locked, no waiter: set _locked), instead
+        # of awaiting the original: no second coroutine per acquisition,
+        # and the stack is taken by ev() itself (stack argument None).
         async def l_acquire(self):
-            obj = id(self)
-            if not self.__dict__.get("_hbt_named"):
+            obj = self
+            d = self.__dict__
+            if not d.get("_hbt_named"):
                 named(self, K_LOCK, 1)
+            if not self._locked and not getattr(self, "_waiters", None):
+                self._locked = True
+                s = self._hbt_seq = d.get("_hbt_seq", 0) + 1
+                self._hbt_owner = getattr(tl, "task", None)
+                _h.ev(ACQUIRE, obj, K_LOCK, 0, s, None)
+                return True
             st = _h.stack()
-            if self._locked or getattr(self, "_waiters", None):
-                _h.ev(REQUEST, obj, K_LOCK, 0, 0, st)
-                tl.wait = (obj, K_LOCK)
-                me = getattr(tl, "task", None)
-                if me is not None:
-                    me._hbt_wlock = self
-                    blocked[0] += 1
-                try:
-                    await o_lacq(self)
-                except BaseException:
-                    _h.ev(FAIL, obj, K_LOCK, 0, OUT_CANCELLED, 0)
-                    raise
-                finally:
-                    if me is not None:
-                        me._hbt_wlock = None
-                        blocked[0] -= 1
-                op, st = OP_REQ, 0
-            else:
+            _h.ev(REQUEST, obj, K_LOCK, 0, 0, st)
+            tl.wait = (obj, K_LOCK)
+            me = getattr(tl, "task", None)
+            if me is not None:
+                me._hbt_wlock = self
+                blocked[0] += 1
+            try:
                 await o_lacq(self)
-                op = 0
-            s = self.__dict__.get("_hbt_seq", 0) + 1
-            self._hbt_seq = s
+            except BaseException:
+                _h.ev(FAIL, obj, K_LOCK, 0, OUT_CANCELLED, 0)
+                raise
+            finally:
+                if me is not None:
+                    me._hbt_wlock = None
+                    blocked[0] -= 1
+            s = self._hbt_seq = d.get("_hbt_seq", 0) + 1
             self._hbt_owner = getattr(tl, "task", None)
-            _h.ev(ACQUIRE, obj, K_LOCK, op, s, st)
+            _h.ev(ACQUIRE, obj, K_LOCK, OP_REQ, s, 0)
             return True
 
         def l_release(self):
             o_lrel(self)
             self._hbt_owner = None
-            _h.ev(RELEASE, id(self), K_LOCK, 0, 0, 0)
+            _h.ev(RELEASE, self, K_LOCK, 0, 0, 0)
 
         L.__init__ = l_init
         L.acquire = l_acquire
@@ -882,30 +887,30 @@ def _hbt_main():
             on_create(self, K_SEM, self._value)
 
         async def s_acquire(self):
-            obj = id(self)
-            if not self.__dict__.get("_hbt_named"):
+            # uncontended: what Semaphore.acquire does first (3.8-3.13)
+            obj = self
+            d = self.__dict__
+            if not d.get("_hbt_named"):
                 named(self, K_SEM, 1)
-            if self.locked():
-                _h.ev(REQUEST, obj, K_SEM, 0, 0, _h.stack())
-                tl.wait = (obj, K_SEM)
-                try:
-                    await o_sacq(self)
-                except BaseException:
-                    _h.ev(FAIL, obj, K_SEM, 0, OUT_CANCELLED, 0)
-                    raise
-                op = OP_REQ
-            else:
+            if not self.locked():
+                self._value -= 1
+                _h.ev(ACQUIRE, obj, K_SEM, 0, d.get("_hbt_posts", 0), None)
+                return True
+            _h.ev(REQUEST, obj, K_SEM, 0, 0, _h.stack())
+            tl.wait = (obj, K_SEM)
+            try:
                 await o_sacq(self)
-                op = 0
-            _h.ev(ACQUIRE, obj, K_SEM, op, self.__dict__.get("_hbt_posts", 0),
-                  0 if op else _h.stack())
+            except BaseException:
+                _h.ev(FAIL, obj, K_SEM, 0, OUT_CANCELLED, 0)
+                raise
+            _h.ev(ACQUIRE, obj, K_SEM, OP_REQ, d.get("_hbt_posts", 0), 0)
             return True
 
         def s_release(self):
             o_srel(self)
             p = self.__dict__.get("_hbt_posts", 0) + 1
             self._hbt_posts = p
-            _h.ev(POST, id(self), K_SEM, 0, p, 0)
+            _h.ev(POST, self, K_SEM, 0, p, 0)
 
         S.__init__ = s_init
         S.acquire = s_acquire
@@ -918,14 +923,14 @@ def _hbt_main():
             if not self._value:
                 p = self.__dict__.get("_hbt_posts", 0) + 1
                 self._hbt_posts = p
-                _h.ev(POST, id(self), K_EVENT, OP_BCAST, p, _h.stack())
+                _h.ev(POST, self, K_EVENT, OP_BCAST, p, _h.stack())
             o_eset(self)
 
         async def e_wait(self):
             if not self._value:
-                tl.wait = (id(self), K_EVENT)
+                tl.wait = (self, K_EVENT)
             r = await o_ewait(self)
-            _h.ev(ACQUIRE, id(self), K_EVENT, 0,
+            _h.ev(ACQUIRE, self, K_EVENT, 0,
                   self.__dict__.get("_hbt_posts", 0), 0)
             return r
 
@@ -938,14 +943,14 @@ def _hbt_main():
         def c_notify(self, n=1):
             p = self.__dict__.get("_hbt_posts", 0) + 1
             self._hbt_posts = p
-            _h.ev(POST, id(self), K_COND, 0, p, 0)
+            _h.ev(POST, self, K_COND, 0, p, 0)
             o_notify(self, n)
 
         async def c_wait(self):
             seen = self.__dict__.get("_hbt_posts", 0)
             r = await o_cwait(self)
             p = self.__dict__.get("_hbt_posts", 0)
-            _h.ev(ACQUIRE, id(self), K_COND, 0, p if p > seen else seen, 0)
+            _h.ev(ACQUIRE, self, K_COND, 0, p if p > seen else seen, 0)
             return r
 
         C.notify = c_notify
@@ -958,13 +963,13 @@ def _hbt_main():
             o_put(self, item)
             p = self.__dict__.get("_hbt_posts", 0) + 1
             self._hbt_posts = p
-            _h.ev(POST, id(self), K_QUEUE, 0, p, 0)
+            _h.ev(POST, self, K_QUEUE, 0, p, 0)
 
         def q_get(self):
             r = o_get(self)
             g = self.__dict__.get("_hbt_gets", 0) + 1
             self._hbt_gets = g
-            _h.ev(ACQUIRE, id(self), K_QUEUE, 0, g, 0)
+            _h.ev(ACQUIRE, self, K_QUEUE, 0, g, 0)
             return r
 
         Q.put_nowait = q_put
@@ -1203,7 +1208,7 @@ def _hbt_main():
                     continue
                 if op == A_READ and (callable(v) or type(v) is ModuleType):
                     continue
-                out += (op, target, id(g), name)
+                out += (op, target, g, name)
                 continue
             o = value(frame, b, loc)
             if o is MISSING or o is None:
@@ -1218,7 +1223,7 @@ def _hbt_main():
                     if op == A_READ and (callable(d.get(name)) or
                                          type(d.get(name)) is ModuleType):
                         continue
-                    out += (op, T_GLOBAL, id(d), name)
+                    out += (op, T_GLOBAL, d, name)
                     continue
                 if op == A_READ and name not in rebound_attr:
                     continue
@@ -1227,7 +1232,7 @@ def _hbt_main():
                     continue
                 if op == A_READ and name not in d:
                     continue
-                out += (op, target, id(o), type(o).__name__ + "." + name)
+                out += (op, target, o, type(o).__name__ + "." + name)
             elif target == T_ITEM:
                 if type(o) is not dict and type(o) is not list:
                     continue
@@ -1240,10 +1245,10 @@ def _hbt_main():
                     continue
                 if len(ks) > 40:
                     ks = ks[:37] + "..."
-                out += (op, target, id(o),
+                out += (op, target, o,
                         "%s[%s]" % (display(frame, b, loc), ks))
             elif isinstance(o, CONTAINERS):
-                out += (op, target, id(o), display(frame, b, loc))
+                out += (op, target, o, display(frame, b, loc))
         if out:
             _h.access(getattr(tl, "tid", 0), *out)
 
