@@ -1161,6 +1161,8 @@ def _hbt_main():
     ModuleType = type(sys)
 
     def value(frame, b, loc):
+        # loc: [f_locals or None, the object whose attribute the last
+        # "attr" base was]
         kind, name = b
         if kind == "const":
             return name
@@ -1168,6 +1170,7 @@ def _hbt_main():
             return frame.f_globals.get(name, MISSING)
         if kind == "attr":
             o = value(frame, name[0], loc)
+            loc[1] = o
             d = getattr(o, "__dict__", None)
             if type(d) is not dict:
                 return MISSING
@@ -1179,13 +1182,33 @@ def _hbt_main():
             v = frame.f_globals.get(name, MISSING)
         return v
 
-    def display(frame, b, loc):
+    # Names of places, made once: the same string object every time also
+    # lets the runtime find its string id by address.  Bounded: a program
+    # indexing with ever new keys must not grow it without end.
+    names = {}
+
+    def place_name(k):
+        n = names.get(k)
+        if n is None:
+            if len(names) > 8192:
+                names.clear()
+            t, attr, ks = k
+            if t is None:
+                n = attr if ks is None else "%s[%s]" % (attr, ks)
+            else:
+                # Type.attr: the same container seen from two methods
+                # is one place
+                n = "%s.%s" % (t.__name__, attr) if ks is None else \
+                    "%s.%s[%s]" % (t.__name__, attr, ks)
+            names[k] = n
+        return n
+
+    def base_key(b, loc, ks):
         # how a container is named: its variable, or Type.attr for an
-        # attribute (the same list seen from two methods is one place)
+        # attribute (valid right after value(frame, b, loc))
         if b[0] != "attr":
-            return b[1]
-        o = value(frame, b[1][0], loc)
-        return "%s.%s" % (type(o).__name__, b[1][1])
+            return (None, b[1], ks)
+        return (type(loc[1]), b[1][1], ks)
 
     CONTAINERS = (list, dict, set)
     try:
@@ -1196,9 +1219,10 @@ def _hbt_main():
 
     def record(frame, accs):
         # one call into the runtime per line: one stack for all its records
-        loc = [None]
+        loc = [None, None]
         g = frame.f_globals
         out = []
+        last = None  # (b, key, o, name) of the last item: x[k] += 1
         for op, target, b, name, key in accs:
             if target == T_GLOBAL:
                 if op == A_READ and name not in rebound:
@@ -1209,6 +1233,10 @@ def _hbt_main():
                 if op == A_READ and (callable(v) or type(v) is ModuleType):
                     continue
                 out += (op, target, g, name)
+                continue
+            if target == T_ITEM and last is not None and \
+                    last[0] == b and last[1] == key:
+                out += (op, target, last[2], last[3])
                 continue
             o = value(frame, b, loc)
             if o is MISSING or o is None:
@@ -1232,10 +1260,11 @@ def _hbt_main():
                     continue
                 if op == A_READ and name not in d:
                     continue
-                out += (op, target, o, type(o).__name__ + "." + name)
+                out += (op, target, o, place_name((type(o), name, None)))
             elif target == T_ITEM:
                 if type(o) is not dict and type(o) is not list:
                     continue
+                bk = base_key(b, loc, None)
                 k = value(frame, key, loc)
                 if k is MISSING:
                     continue
@@ -1245,10 +1274,11 @@ def _hbt_main():
                     continue
                 if len(ks) > 40:
                     ks = ks[:37] + "..."
-                out += (op, target, o,
-                        "%s[%s]" % (display(frame, b, loc), ks))
+                n = place_name((bk[0], bk[1], ks))
+                last = (b, key, o, n)
+                out += (op, target, o, n)
             elif isinstance(o, CONTAINERS):
-                out += (op, target, o, display(frame, b, loc))
+                out += (op, target, o, place_name(base_key(b, loc, None)))
         if out:
             _h.access(getattr(tl, "tid", 0), *out)
 
