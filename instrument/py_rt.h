@@ -94,7 +94,7 @@ struct py_api {
 					py_object *),
 				py_object *);
 	py_object *(*PyObject_CallFunctionObjArgs)(py_object *, ...);
-	py_object *none; /* &_Py_NoneStruct */
+	py_object *none;      /* &_Py_NoneStruct */
 	void *long_type;      /* &PyLong_Type */
 	py_object *false_obj; /* &_Py_FalseStruct */
 };
