@@ -995,8 +995,11 @@ def _hbt_main():
     # events come from a C trace function (py_mod.c) that calls record()
     # only for lines with accesses; everything else, the standard library
     # included, costs a hash lookup in C.  An access is recorded when its
-    # line starts: a task cannot switch inside a line without an await,
-    # and lines with an await record their reads before it.  Only what
+    # line starts: a task cannot switch inside a line without an await.
+    # What a line does after one of its awaits (x = x + await f(): the
+    # write) is recorded when the coroutine resumes at that await (the
+    # tracer's call event; no line event fires there), so the read and
+    # the write fall into different steps as they do at run time.  Only what
     # can be shared state is kept: globals some function rebinds,
     # attributes assigned outside __init__, items of containers some code
     # writes or mutates (module-wide, see prescan).
@@ -1049,10 +1052,15 @@ def _hbt_main():
                 prescan(c)
 
     def table_for(code):
+        """Accesses by line, recorded when the line starts, and by
+        await, recorded when the coroutine resumes there: ({line:
+        accs}, [(lo, hi, accs)])."""
         if code.co_name == "<module>":
             prescan(code)
         tab = {}
-        for line, acc in decode(code):
+        post = {}
+        accesses, awaits = decode(code)
+        for line, acc, aw in accesses:
             op, target, b, name, key = acc
             if op == A_READ:
                 if target == T_GLOBAL and name not in rebound:
@@ -1061,14 +1069,24 @@ def _hbt_main():
                     continue
                 if target == T_ITEM and short(b) not in item_written:
                     continue
-            tab.setdefault(line, []).append(acc)
-        return {k: tuple(v) for k, v in tab.items()}
+            if aw is None:
+                tab.setdefault(line, []).append(acc)
+            else:
+                post.setdefault(aw, []).append(acc)
+        return ({k: tuple(v) for k, v in tab.items()},
+                [awaits[k] + (tuple(v),) for k, v in post.items()])
 
     def decode1(code):
         import dis
         ins = []
         line = code.co_firstlineno
         for i in dis.get_instructions(code):
+            if i.opname == "YIELD_FROM":
+                aw = (i.offset - 2, i.offset + 2)
+            elif i.opname == "SEND" and isinstance(i.argval, int):
+                aw = (i.offset, i.argval)
+            else:
+                aw = None
             ln = getattr(i, "line_number", None)
             if ln is None:
                 sl = i.starts_line
@@ -1079,12 +1097,17 @@ def _hbt_main():
             if i.opname == "LOAD_FAST_LOAD_FAST" and \
                     isinstance(i.argval, tuple):
                 for n in i.argval:
-                    ins.append(("LOAD_FAST", 0, n, line))
+                    ins.append(("LOAD_FAST", 0, n, line, None))
                 continue
-            ins.append((i.opname, i.arg, i.argval, line))
+            ins.append((i.opname, i.arg, i.argval, line, aw))
         tab = []
         last_attr = {}
         last_item = None
+        # awaits: (lo, hi) offsets of each await's suspension point;
+        # f_lasti at a resume lies in [lo, hi) (3.8-3.10: YIELD_FROM - 2;
+        # 3.11+: SEND .. its target)
+        awaits = []
+        after = None  # (line, await number) of the last await
 
         def base(k):
             # the instruction that pushed the operand k slots below
@@ -1107,7 +1130,11 @@ def _hbt_main():
                 return None, k
             return (kind, op[2]), k
 
-        for n, (op, arg, val, line) in enumerate(ins):
+        for n, (op, arg, val, line, aw) in enumerate(ins):
+            if aw is not None:
+                after = (line, len(awaits))
+                awaits.append(aw)
+                continue
             acc = None
             if op == "LOAD_GLOBAL":
                 acc = (A_READ, T_GLOBAL, None, val, None)
@@ -1154,8 +1181,9 @@ def _hbt_main():
             if acc is not None:
                 if acc[0] == A_MUT:
                     item_written.add(short(acc[2]))
-                tab.append((line, acc))
-        return tab
+                tab.append((line, acc, after[1] if after is not None and
+                            after[0] == line else None))
+        return tab, awaits
 
     MISSING = object()
     ModuleType = type(sys)
@@ -1288,27 +1316,43 @@ def _hbt_main():
             try:
                 t = table_for(code)
             except Exception:
-                t = {}
+                t = ({}, [])
             tables[code] = t
         return t
 
     def line_table(code):
-        # for the C tracer: accesses by line - co_firstlineno, or None
+        # for the C tracer: accesses by line - co_firstlineno, or None;
+        # a trailing False asks for record(frame, None) at every call
+        # event of the code (a coroutine resuming: see resumed)
         if not is_user(code.co_filename):
             return None
-        t = table_of(code)
-        if not t:
+        t, post = table_of(code)
+        if not t and not post:
             return None
         first = code.co_firstlineno
-        lines = [None] * (max(t) - first + 1)
+        lines = [None] * (max(t) - first + 1 if t else 0)
         for ln, accs in t.items():
             if ln >= first:
                 lines[ln - first] = accs
+        if post:
+            lines.append(False)
         return lines
+
+    def resumed(frame):
+        # the accesses after the await the frame resumes at, if any (a
+        # first call is at no await)
+        lasti = frame.f_lasti
+        for lo, hi, accs in tables[frame.f_code][1]:
+            if lo <= lasti < hi:
+                record(frame, accs)
+                return
 
     def record_safe(frame, accs):
         try:
-            record(frame, accs)
+            if accs is None:
+                resumed(frame)
+            else:
+                record(frame, accs)
         except Exception:
             pass
 

@@ -1071,14 +1071,18 @@ static py_object *py_f_deadlock(py_object *self, py_object *const *a, ssize_t n)
  * line of code without accesses costs a hash lookup; a line with some
  * calls the bootstrap's record(frame, accesses).  The bootstrap gives,
  * per code object, a list indexed by line - co_firstlineno (None for
- * code with nothing to record).
+ * code with nothing to record).  A trailing False in that list means
+ * some line of the code accesses state after an await: each call event
+ * of such code (a coroutine resuming) calls record(frame, None), which
+ * records what follows the await it resumes at.
  */
 struct py_tcode {
 	py_object *code;  /* NULL = free (a reference is held) */
 	py_object *lines; /* list, or NULL: nothing to record */
 	long first;
 	ssize_t n;
-	bool user; /* user code (else: no line events wanted at all) */
+	bool user;   /* user code (else: no line events wanted at all) */
+	bool resume; /* record(frame, None) at each call event */
 };
 
 static struct py_tcode *py_tcodes;
@@ -1147,6 +1151,7 @@ static struct py_tcode *py_tcode_of(py_object *code)
 	py_api.Py_IncRef(code);
 	tc->code = code;
 	tc->lines = NULL;
+	tc->resume = false;
 	tc->user = py_code_is_user(code);
 	py_tcodes_n++;
 	r = py_api.PyObject_CallFunctionObjArgs(py_table_fn, code, NULL);
@@ -1159,7 +1164,12 @@ static struct py_tcode *py_tcode_of(py_object *code)
 		return tc;
 	}
 	tc->n = py_api.PyList_Size(r);
-	if (tc->n <= 0) {
+	if (tc->n > 0 &&
+	    py_api.PyList_GetItem(r, tc->n - 1) == py_api.false_obj) {
+		tc->resume = true;
+		tc->n--;
+	}
+	if (tc->n <= 0 && !tc->resume) {
 		py_api.PyErr_Clear();
 		py_api.Py_DecRef(r);
 		return tc;
@@ -1201,16 +1211,19 @@ static int py_tracefunc(py_object *obj, py_object *frame, int what,
 		    py_api.PyObject_SetAttr(frame, py_str_f_trace_lines,
 					    py_api.false_obj) < 0)
 			py_api.PyErr_Clear();
-		return 0;
+		if (!tc || !tc->resume)
+			return 0;
+		accs = py_api.none;
+	} else {
+		if (!tc || !tc->lines)
+			return 0;
+		idx = py_api.PyFrame_GetLineNumber(frame) - tc->first;
+		if (idx < 0 || idx >= tc->n)
+			return 0;
+		accs = py_api.PyList_GetItem(tc->lines, idx);
+		if (!accs || accs == py_api.none)
+			return 0;
 	}
-	if (!tc || !tc->lines)
-		return 0;
-	idx = py_api.PyFrame_GetLineNumber(frame) - tc->first;
-	if (idx < 0 || idx >= tc->n)
-		return 0;
-	accs = py_api.PyList_GetItem(tc->lines, idx);
-	if (!accs || accs == py_api.none)
-		return 0;
 	r = py_api.PyObject_CallFunctionObjArgs(py_record_fn, frame, accs,
 						NULL);
 	if (r)
