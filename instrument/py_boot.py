@@ -940,11 +940,13 @@ def _hbt_main():
         C = locks.Condition
         o_notify, o_cwait = C.notify, C.wait
 
+        # notify_all() calls notify(); notify() without the lock raises
+        # RuntimeError first and records nothing
         def c_notify(self, n=1):
+            o_notify(self, n)
             p = self.__dict__.get("_hbt_posts", 0) + 1
             self._hbt_posts = p
             _h.ev(POST, self, K_COND, 0, p, 0)
-            o_notify(self, n)
 
         async def c_wait(self):
             seen = self.__dict__.get("_hbt_posts", 0)
@@ -974,6 +976,24 @@ def _hbt_main():
 
         Q.put_nowait = q_put
         Q.get_nowait = q_get
+
+        # task_done -> join returning: everything the workers did before
+        # their task_done happens before the code after `await q.join()`.
+        # Its own object (id + 1: never another object's id) so that it
+        # does not mix with put -> get.
+        o_tdone, o_join = Q.task_done, Q.join
+
+        def q_task_done(self):
+            o_tdone(self)  # raises ValueError when called too often
+            _h.ev(POST, id(self) + 1, K_QUEUE, OP_BCAST, 1, 0)
+
+        async def q_join(self):
+            r = await o_join(self)
+            _h.ev(ACQUIRE, id(self) + 1, K_QUEUE, 0, 1, 0)
+            return r
+
+        Q.task_done = q_task_done
+        Q.join = q_join
 
         # where a task blocks the loop: time.sleep inside a step
         import time
