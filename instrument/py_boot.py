@@ -483,11 +483,20 @@ def _hbt_main():
                 self._hbt_awaited = None
                 self._hbt_left = False
                 self._hbt_taken = False
-                self._hbt_cstack = st = _h.stack()
-                parent = cur_task()
+                self._hbt_cstack = _h.stack()
+                self._hbt_parent = cur_task()
                 PyTask.__init__(self, coro, *args, **kw)
+                self._hbt_announce(coro)
+
+            def _hbt_announce(self, coro):
+                # once, before the first step: an eager task (3.12+) runs
+                # it inside PyTask.__init__
+                if self.__dict__.get("_hbt_created"):
+                    return
+                tid = self._hbt_id
                 self._hbt_created = True
-                _h.task_create(tid, parent, self._loop, st)
+                _h.task_create(tid, self._hbt_parent, self._loop,
+                               self._hbt_cstack)
                 task_coros[id(coro)] = tid
                 live.add(self)
                 tl.last_created = self
@@ -498,7 +507,20 @@ def _hbt_main():
                 _h.task_name(tid, self.get_name(), cname)
 
             def _Task__step(self, exc=None):
+                self._hbt_run(PyTask._Task__step, exc)
+
+            def _Task__eager_start(self):
+                # 3.12+ eager_start: the first step runs here, not in
+                # __step (it is __step_run_and_handle_result directly)
+                try:
+                    self._hbt_announce(self._coro)
+                except Exception:
+                    pass
+                self._hbt_run(PyTask._Task__eager_start)
+
+            def _hbt_run(self, step, *args):
                 tid = self._hbt_id
+                coro = self._coro  # an eager start clears it when done
                 prev = getattr(tl, "tid", 0)
                 prev_task = getattr(tl, "task", None)
                 tl.tid = tid
@@ -507,18 +529,22 @@ def _hbt_main():
                 tl.stall = 0
                 t0 = _h.task_step(tid)
                 try:
-                    PyTask._Task__step(self, exc)
+                    step(self, *args)
                 finally:
                     tl.tid = prev
                     tl.task = prev_task
                     try:
-                        self._hbt_after_step(tid, t0)
+                        self._hbt_after_step(tid, t0, coro)
+                        if prev:
+                            # an eager step ran inside the creator's
+                            # step, which goes on: it runs again
+                            _h.task_step(prev)
                     except Exception:
                         pass
 
-            def _hbt_after_step(self, tid, t0):
+            def _hbt_after_step(self, tid, t0, coro):
                 if self._state != "PENDING":
-                    task_coros.pop(id(self._coro), None)
+                    task_coros.pop(id(coro), None)
                     e = self._exception
                     if self._state == "CANCELLED":
                         out, en = 5, None
@@ -526,7 +552,7 @@ def _hbt_main():
                         out, en = 3, type(e).__name__
                     else:
                         out, en = 0, None
-                    _h.task_done(tid, out, en, t0, tl.stall, self._coro)
+                    _h.task_done(tid, out, en, t0, tl.stall, coro)
                     return
                 w = self._fut_waiter
                 wait = tl.wait
@@ -539,7 +565,7 @@ def _hbt_main():
                     if w is not self._hbt_awaited:
                         self._hbt_awaited = w
                         awaited_edges(tid, w)
-                _h.task_suspend(tid, obj, kind, self._coro, t0, tl.stall)
+                _h.task_suspend(tid, obj, kind, coro, t0, tl.stall)
 
             def result(self):
                 if not self._hbt_taken and self._state != "PENDING":
@@ -583,6 +609,10 @@ def _hbt_main():
 
         tasks.Task = Task
         asyncio.Task = Task
+        # 3.12+: the ready-made eager factory was bound to the C Task
+        if hasattr(tasks, "create_eager_task_factory"):
+            tasks.eager_task_factory = asyncio.eager_task_factory = \
+                tasks.create_eager_task_factory(Task)
 
         # pending at the end of asyncio.run(): reported before the runner
         # cancels them (a program that cancels and awaits its workers
