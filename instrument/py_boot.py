@@ -101,12 +101,12 @@ def _hbt_main():
             obj._hbt_named = True
             n = name_of(obj, depth + 1)
             if n:
-                _h.obj_name(id(obj), kind, n)
+                _h.obj_name(obj, kind, n)
         except Exception:
             pass
 
     def on_create(obj, kind, arg=0):
-        _h.ev(OBJ_INIT, id(obj), kind, 0, arg, _h.stack())
+        _h.ev(OBJ_INIT, obj, kind, 0, arg, _h.stack())
 
     # ---- lazy patching on import --------------------------------------
     pending = {}
@@ -208,7 +208,7 @@ def _hbt_main():
                 self._hbt_named = True
                 n = name_of(self, 2)
                 if n:
-                    _h.obj_name(id(self), self.kind, n)
+                    _h.obj_name(self, self.kind, n)
 
             def acquire(self, blocking=True, timeout=-1):
                 l = self._l
@@ -217,20 +217,20 @@ def _hbt_main():
                 if l.acquire(False):
                     self._seq += 1
                     self._owner = (_thread.get_ident(), cur_task())
-                    _h.ev(ACQUIRE, id(self), self.kind, 0, self._seq, _h.stack())
+                    _h.ev(ACQUIRE, self, self.kind, 0, self._seq, _h.stack())
                     return True
                 if not blocking:
-                    _h.ev(FAIL, id(self), self.kind, OP_TRY, OUT_BUSY, _h.stack())
+                    _h.ev(FAIL, self, self.kind, OP_TRY, OUT_BUSY, _h.stack())
                     return False
                 op = OP_TIMED if timeout >= 0 else 0
-                _h.ev(REQUEST, id(self), self.kind, op, 0, _h.stack())
+                _h.ev(REQUEST, self, self.kind, op, 0, _h.stack())
                 owner = self._owner
                 if timeout < 0 and owner is not None and \
                         owner[0] == _thread.get_ident():
                     # Nobody else will ever release it: a lock held by
                     # this thread (or by a task suspended on this thread's
                     # loop) requested again without a timeout.
-                    live_deadlock([id(self)],
+                    live_deadlock([self],
                                   "thread blocks on %s held by %s" % (
                                       "threading.Lock",
                                       "a suspended task on its own loop"
@@ -239,16 +239,16 @@ def _hbt_main():
                 if ok:
                     self._seq += 1
                     self._owner = (_thread.get_ident(), cur_task())
-                    _h.ev(ACQUIRE, id(self), self.kind, op | OP_REQ, self._seq, 0)
+                    _h.ev(ACQUIRE, self, self.kind, op | OP_REQ, self._seq, 0)
                 else:
-                    _h.ev(FAIL, id(self), self.kind, op, OUT_TIMEDOUT, 0)
+                    _h.ev(FAIL, self, self.kind, op, OUT_TIMEDOUT, 0)
                 return ok
 
             def release(self):
                 if not self._l.locked():
                     self._l.release()  # raises the usual RuntimeError
                 self._owner = None
-                _h.ev(RELEASE, id(self), self.kind, 0, 0, 0)
+                _h.ev(RELEASE, self, self.kind, 0, 0, 0)
                 self._l.release()
 
             def locked(self):
@@ -285,30 +285,30 @@ def _hbt_main():
                     self._hbt_named = True
                     n = name_of(self, 1)
                     if n:
-                        _h.obj_name(id(self), self.kind, n)
+                        _h.obj_name(self, self.kind, n)
                 if self._owner == me:
                     self._l.acquire()
                     self._count += 1
-                    _h.ev(ACQUIRE, id(self), self.kind, OP_REC, self._seq, 0)
+                    _h.ev(ACQUIRE, self, self.kind, OP_REC, self._seq, 0)
                     return True
                 if self._l.acquire(False):
                     op = 0
                     st = _h.stack()
                 else:
                     if not blocking:
-                        _h.ev(FAIL, id(self), self.kind, OP_TRY, OUT_BUSY, _h.stack())
+                        _h.ev(FAIL, self, self.kind, OP_TRY, OUT_BUSY, _h.stack())
                         return False
                     op = OP_TIMED if timeout >= 0 else 0
-                    _h.ev(REQUEST, id(self), self.kind, op, 0, _h.stack())
+                    _h.ev(REQUEST, self, self.kind, op, 0, _h.stack())
                     if not self._l.acquire(True, timeout):
-                        _h.ev(FAIL, id(self), self.kind, op, OUT_TIMEDOUT, 0)
+                        _h.ev(FAIL, self, self.kind, op, OUT_TIMEDOUT, 0)
                         return False
                     op |= OP_REQ
                     st = 0
                 self._owner = me
                 self._count = 1
                 self._seq += 1
-                _h.ev(ACQUIRE, id(self), self.kind, op, self._seq, st)
+                _h.ev(ACQUIRE, self, self.kind, op, self._seq, st)
                 return True
 
             def release(self):
@@ -316,10 +316,10 @@ def _hbt_main():
                     self._l.release()  # raises
                 self._count -= 1
                 if self._count:
-                    _h.ev(RELEASE, id(self), self.kind, OP_REC, 0, 0)
+                    _h.ev(RELEASE, self, self.kind, OP_REC, 0, 0)
                 else:
                     self._owner = None
-                    _h.ev(RELEASE, id(self), self.kind, 0, 0, 0)
+                    _h.ev(RELEASE, self, self.kind, 0, 0, 0)
                 self._l.release()
 
             __enter__ = acquire
@@ -333,7 +333,7 @@ def _hbt_main():
 
             def _release_save(self):
                 count, self._count, self._owner = self._count, 0, None
-                _h.ev(RELEASE, id(self), self.kind, 0, 0, 0)
+                _h.ev(RELEASE, self, self.kind, 0, 0, 0)
                 return (count, self._l._release_save())
 
             def _acquire_restore(self, state):
@@ -341,7 +341,7 @@ def _hbt_main():
                 self._owner = _thread.get_ident()
                 self._count = state[0]
                 self._seq += 1
-                _h.ev(ACQUIRE, id(self), self.kind, 0, self._seq, 0)
+                _h.ev(ACQUIRE, self, self.kind, 0, self._seq, 0)
 
             def _at_fork_reinit(self):
                 self._l._at_fork_reinit()
@@ -387,7 +387,7 @@ def _hbt_main():
         def sem_acquire(self, blocking=True, timeout=None):
             r = o_sacq(self, blocking, timeout)
             if r:
-                _h.ev(ACQUIRE, id(self), K_PY_SEM, 0,
+                _h.ev(ACQUIRE, self, K_PY_SEM, 0,
                       self.__dict__.get("_hbt_posts", 0), _h.stack())
             return r
 
@@ -398,7 +398,7 @@ def _hbt_main():
             # one POST per unit: the reader places post k after post
             # k - 1, and a lone release(n) seq would wait for it forever
             for k in range(p + 1, p + n + 1):
-                _h.ev(POST, id(self), K_PY_SEM, 0, k, 0)
+                _h.ev(POST, self, K_PY_SEM, 0, k, 0)
 
         Sem.acquire = sem_acquire
         Sem.__enter__ = sem_acquire
@@ -410,13 +410,13 @@ def _hbt_main():
         def ev_set(self):
             p = self.__dict__.get("_hbt_posts", 0) + 1
             self._hbt_posts = p
-            _h.ev(POST, id(self), K_PY_EVENT, OP_BCAST, p, 0)
+            _h.ev(POST, self, K_PY_EVENT, OP_BCAST, p, 0)
             o_eset(self)
 
         def ev_wait(self, timeout=None):
             r = o_ewait(self, timeout)
             if r:
-                _h.ev(ACQUIRE, id(self), K_PY_EVENT, 0,
+                _h.ev(ACQUIRE, self, K_PY_EVENT, 0,
                       self.__dict__.get("_hbt_posts", 0), 0)
             return r
 
@@ -427,12 +427,12 @@ def _hbt_main():
         o_start, o_join, o_boot = T.start, T.join, T._bootstrap_inner
 
         def t_start(self):
-            _h.ev(POST, id(self), K_HANDOFF, 0, 1, _h.stack())
+            _h.ev(POST, self, K_HANDOFF, 0, 1, _h.stack())
             o_start(self)
 
         def t_boot(self):
             try:
-                _h.ev(ACQUIRE, id(self), K_HANDOFF, 0, 1, 0)
+                _h.ev(ACQUIRE, self, K_HANDOFF, 0, 1, 0)
                 _h.thread_name(self.name)
                 if sys.gettrace() is None and access_tracer is not None:
                     access_tracer()
@@ -491,11 +491,20 @@ def _hbt_main():
                 self._hbt_awaited = None
                 self._hbt_left = False
                 self._hbt_taken = False
-                self._hbt_cstack = st = _h.stack()
-                parent = cur_task()
+                self._hbt_cstack = _h.stack()
+                self._hbt_parent = cur_task()
                 PyTask.__init__(self, coro, *args, **kw)
+                self._hbt_announce(coro)
+
+            def _hbt_announce(self, coro):
+                # once, before the first step: an eager task (3.12+) runs
+                # it inside PyTask.__init__
+                if self.__dict__.get("_hbt_created"):
+                    return
+                tid = self._hbt_id
                 self._hbt_created = True
-                _h.task_create(tid, parent, id(self._loop), st)
+                _h.task_create(tid, self._hbt_parent, self._loop,
+                               self._hbt_cstack)
                 task_coros[id(coro)] = tid
                 live.add(self)
                 tl.last_created = self
@@ -506,7 +515,9 @@ def _hbt_main():
                 _h.task_name(tid, self.get_name(), cname)
 
             def _Task__step(self, exc=None):
+                # _hbt_run inlined: one Python call less on every step
                 tid = self._hbt_id
+                coro = self._coro
                 prev = getattr(tl, "tid", 0)
                 prev_task = getattr(tl, "task", None)
                 tl.tid = tid
@@ -520,13 +531,46 @@ def _hbt_main():
                     tl.tid = prev
                     tl.task = prev_task
                     try:
-                        self._hbt_after_step(tid, t0)
+                        self._hbt_after_step(tid, t0, coro)
                     except Exception:
                         pass
 
-            def _hbt_after_step(self, tid, t0):
+            def _Task__eager_start(self):
+                # 3.12+ eager_start: the first step runs here, not in
+                # __step (it is __step_run_and_handle_result directly)
+                try:
+                    self._hbt_announce(self._coro)
+                except Exception:
+                    pass
+                self._hbt_run(PyTask._Task__eager_start)
+
+            def _hbt_run(self, step, *args):
+                tid = self._hbt_id
+                coro = self._coro  # an eager start clears it when done
+                prev = getattr(tl, "tid", 0)
+                prev_task = getattr(tl, "task", None)
+                tl.tid = tid
+                tl.task = self
+                tl.wait = None
+                tl.stall = 0
+                t0 = _h.task_step(tid)
+                try:
+                    step(self, *args)
+                finally:
+                    tl.tid = prev
+                    tl.task = prev_task
+                    try:
+                        self._hbt_after_step(tid, t0, coro)
+                        if prev:
+                            # an eager step ran inside the creator's
+                            # step, which goes on: it runs again
+                            _h.task_step(prev)
+                    except Exception:
+                        pass
+
+            def _hbt_after_step(self, tid, t0, coro):
                 if self._state != "PENDING":
-                    task_coros.pop(id(self._coro), None)
+                    task_coros.pop(id(coro), None)
                     e = self._exception
                     if self._state == "CANCELLED":
                         out, en = 5, None
@@ -534,7 +578,7 @@ def _hbt_main():
                         out, en = 3, type(e).__name__
                     else:
                         out, en = 0, None
-                    _h.task_done(tid, out, en, t0, tl.stall, self._coro)
+                    _h.task_done(tid, out, en, t0, tl.stall, coro)
                     return
                 w = self._fut_waiter
                 wait = tl.wait
@@ -543,11 +587,11 @@ def _hbt_main():
                 elif w is None:
                     obj, kind = 0, 0
                 else:
-                    obj, kind = id(w), K_FUT
+                    obj, kind = w, K_FUT
                     if w is not self._hbt_awaited:
                         self._hbt_awaited = w
                         awaited_edges(tid, w)
-                _h.task_suspend(tid, obj, kind, self._coro, t0, tl.stall)
+                _h.task_suspend(tid, obj, kind, coro, t0, tl.stall)
 
             def result(self):
                 if not self._hbt_taken and self._state != "PENDING":
@@ -591,6 +635,10 @@ def _hbt_main():
 
         tasks.Task = Task
         asyncio.Task = Task
+        # 3.12+: the ready-made eager factory was bound to the C Task
+        if hasattr(tasks, "create_eager_task_factory"):
+            tasks.eager_task_factory = asyncio.eager_task_factory = \
+                tasks.create_eager_task_factory(Task)
 
         # pending at the end of asyncio.run(): reported before the runner
         # cancels them (a program that cancels and awaits its workers
@@ -840,7 +888,7 @@ def _hbt_main():
                 except Exception:
                     cyc = None
                 if cyc:
-                    objs = [id(c._hbt_wlock) for c in cyc
+                    objs = [c._hbt_wlock for c in cyc
                             if c.__dict__.get("_hbt_wlock") is not None]
                     live_deadlock(objs, "tasks %s wait for each other" %
                                   ", ".join(c.get_name() for c in cyc))
@@ -857,41 +905,46 @@ def _hbt_main():
             o_linit(self, *a, **k)
             on_create(self, K_LOCK)
 
+        # The uncontended path takes the lock itself, as Lock.acquire does
+        # first in 3.8-3.13 (not locked, no waiter: set _locked), instead
+        # of awaiting the original: no second coroutine per acquisition,
+        # and the stack is taken by ev() itself (stack argument None).
         async def l_acquire(self):
-            obj = id(self)
-            if not self.__dict__.get("_hbt_named"):
+            obj = self
+            d = self.__dict__
+            if not d.get("_hbt_named"):
                 named(self, K_LOCK, 1)
+            if not self._locked and not getattr(self, "_waiters", None):
+                self._locked = True
+                s = self._hbt_seq = d.get("_hbt_seq", 0) + 1
+                self._hbt_owner = getattr(tl, "task", None)
+                _h.ev(ACQUIRE, obj, K_LOCK, 0, s, None)
+                return True
             st = _h.stack()
-            if self._locked or getattr(self, "_waiters", None):
-                _h.ev(REQUEST, obj, K_LOCK, 0, 0, st)
-                tl.wait = (obj, K_LOCK)
-                me = getattr(tl, "task", None)
-                if me is not None:
-                    me._hbt_wlock = self
-                    blocked[0] += 1
-                try:
-                    await o_lacq(self)
-                except BaseException:
-                    _h.ev(FAIL, obj, K_LOCK, 0, OUT_CANCELLED, 0)
-                    raise
-                finally:
-                    if me is not None:
-                        me._hbt_wlock = None
-                        blocked[0] -= 1
-                op, st = OP_REQ, 0
-            else:
+            _h.ev(REQUEST, obj, K_LOCK, 0, 0, st)
+            tl.wait = (obj, K_LOCK)
+            me = getattr(tl, "task", None)
+            if me is not None:
+                me._hbt_wlock = self
+                blocked[0] += 1
+            try:
                 await o_lacq(self)
-                op = 0
-            s = self.__dict__.get("_hbt_seq", 0) + 1
-            self._hbt_seq = s
+            except BaseException:
+                _h.ev(FAIL, obj, K_LOCK, 0, OUT_CANCELLED, 0)
+                raise
+            finally:
+                if me is not None:
+                    me._hbt_wlock = None
+                    blocked[0] -= 1
+            s = self._hbt_seq = d.get("_hbt_seq", 0) + 1
             self._hbt_owner = getattr(tl, "task", None)
-            _h.ev(ACQUIRE, obj, K_LOCK, op, s, st)
+            _h.ev(ACQUIRE, obj, K_LOCK, OP_REQ, s, 0)
             return True
 
         def l_release(self):
             o_lrel(self)
             self._hbt_owner = None
-            _h.ev(RELEASE, id(self), K_LOCK, 0, 0, 0)
+            _h.ev(RELEASE, self, K_LOCK, 0, 0, 0)
 
         L.__init__ = l_init
         L.acquire = l_acquire
@@ -905,30 +958,30 @@ def _hbt_main():
             on_create(self, K_SEM, self._value)
 
         async def s_acquire(self):
-            obj = id(self)
-            if not self.__dict__.get("_hbt_named"):
+            # uncontended: what Semaphore.acquire does first (3.8-3.13)
+            obj = self
+            d = self.__dict__
+            if not d.get("_hbt_named"):
                 named(self, K_SEM, 1)
-            if self.locked():
-                _h.ev(REQUEST, obj, K_SEM, 0, 0, _h.stack())
-                tl.wait = (obj, K_SEM)
-                try:
-                    await o_sacq(self)
-                except BaseException:
-                    _h.ev(FAIL, obj, K_SEM, 0, OUT_CANCELLED, 0)
-                    raise
-                op = OP_REQ
-            else:
+            if not self.locked():
+                self._value -= 1
+                _h.ev(ACQUIRE, obj, K_SEM, 0, d.get("_hbt_posts", 0), None)
+                return True
+            _h.ev(REQUEST, obj, K_SEM, 0, 0, _h.stack())
+            tl.wait = (obj, K_SEM)
+            try:
                 await o_sacq(self)
-                op = 0
-            _h.ev(ACQUIRE, obj, K_SEM, op, self.__dict__.get("_hbt_posts", 0),
-                  0 if op else _h.stack())
+            except BaseException:
+                _h.ev(FAIL, obj, K_SEM, 0, OUT_CANCELLED, 0)
+                raise
+            _h.ev(ACQUIRE, obj, K_SEM, OP_REQ, d.get("_hbt_posts", 0), 0)
             return True
 
         def s_release(self):
             o_srel(self)
             p = self.__dict__.get("_hbt_posts", 0) + 1
             self._hbt_posts = p
-            _h.ev(POST, id(self), K_SEM, 0, p, 0)
+            _h.ev(POST, self, K_SEM, 0, p, 0)
 
         S.__init__ = s_init
         S.acquire = s_acquire
@@ -941,14 +994,14 @@ def _hbt_main():
             if not self._value:
                 p = self.__dict__.get("_hbt_posts", 0) + 1
                 self._hbt_posts = p
-                _h.ev(POST, id(self), K_EVENT, OP_BCAST, p, _h.stack())
+                _h.ev(POST, self, K_EVENT, OP_BCAST, p, _h.stack())
             o_eset(self)
 
         async def e_wait(self):
             if not self._value:
-                tl.wait = (id(self), K_EVENT)
+                tl.wait = (self, K_EVENT)
             r = await o_ewait(self)
-            _h.ev(ACQUIRE, id(self), K_EVENT, 0,
+            _h.ev(ACQUIRE, self, K_EVENT, 0,
                   self.__dict__.get("_hbt_posts", 0), 0)
             return r
 
@@ -958,17 +1011,19 @@ def _hbt_main():
         C = locks.Condition
         o_notify, o_cwait = C.notify, C.wait
 
+        # notify_all() calls notify(); notify() without the lock raises
+        # RuntimeError first and records nothing
         def c_notify(self, n=1):
+            o_notify(self, n)
             p = self.__dict__.get("_hbt_posts", 0) + 1
             self._hbt_posts = p
-            _h.ev(POST, id(self), K_COND, 0, p, 0)
-            o_notify(self, n)
+            _h.ev(POST, self, K_COND, 0, p, 0)
 
         async def c_wait(self):
             seen = self.__dict__.get("_hbt_posts", 0)
             r = await o_cwait(self)
             p = self.__dict__.get("_hbt_posts", 0)
-            _h.ev(ACQUIRE, id(self), K_COND, 0, p if p > seen else seen, 0)
+            _h.ev(ACQUIRE, self, K_COND, 0, p if p > seen else seen, 0)
             return r
 
         C.notify = c_notify
@@ -981,17 +1036,42 @@ def _hbt_main():
             o_put(self, item)
             p = self.__dict__.get("_hbt_posts", 0) + 1
             self._hbt_posts = p
-            _h.ev(POST, id(self), K_QUEUE, 0, p, 0)
+            _h.ev(POST, self, K_QUEUE, 0, p, 0)
 
         def q_get(self):
             r = o_get(self)
             g = self.__dict__.get("_hbt_gets", 0) + 1
             self._hbt_gets = g
-            _h.ev(ACQUIRE, id(self), K_QUEUE, 0, g, 0)
+            _h.ev(ACQUIRE, self, K_QUEUE, 0, g, 0)
             return r
 
         Q.put_nowait = q_put
         Q.get_nowait = q_get
+
+        # task_done -> join returning: everything the workers did before
+        # their task_done happens before the code after `await q.join()`.
+        # Its own object, kept by the queue, so that it does not mix with
+        # put -> get (not id(q) + 1: each id() call runs the audit hooks,
+        # some 3000 instructions, once per item here).
+        o_tdone, o_join = Q.task_done, Q.join
+
+        def join_key(q):
+            k = q.__dict__.get("_hbt_join")
+            if k is None:
+                k = q._hbt_join = object()
+            return k
+
+        def q_task_done(self):
+            o_tdone(self)  # raises ValueError when called too often
+            _h.ev(POST, join_key(self), K_QUEUE, OP_BCAST, 1, 0)
+
+        async def q_join(self):
+            r = await o_join(self)
+            _h.ev(ACQUIRE, join_key(self), K_QUEUE, 0, 1, 0)
+            return r
+
+        Q.task_done = q_task_done
+        Q.join = q_join
 
         # where a task blocks the loop: time.sleep inside a step
         import time
@@ -1013,8 +1093,11 @@ def _hbt_main():
     # events come from a C trace function (py_mod.c) that calls record()
     # only for lines with accesses; everything else, the standard library
     # included, costs a hash lookup in C.  An access is recorded when its
-    # line starts: a task cannot switch inside a line without an await,
-    # and lines with an await record their reads before it.  Only what
+    # line starts: a task cannot switch inside a line without an await.
+    # What a line does after one of its awaits (x = x + await f(): the
+    # write) is recorded when the coroutine resumes at that await (the
+    # tracer's call event; no line event fires there), so the read and
+    # the write fall into different steps as they do at run time.  Only what
     # can be shared state is kept: globals some function rebinds,
     # attributes assigned outside __init__, items of containers some code
     # writes or mutates (module-wide, see prescan).
@@ -1067,10 +1150,15 @@ def _hbt_main():
                 prescan(c)
 
     def table_for(code):
+        """Accesses by line, recorded when the line starts, and by
+        await, recorded when the coroutine resumes there: ({line:
+        accs}, [(lo, hi, accs)])."""
         if code.co_name == "<module>":
             prescan(code)
         tab = {}
-        for line, acc in decode(code):
+        post = {}
+        accesses, awaits = decode(code)
+        for line, acc, aw in accesses:
             op, target, b, name, key = acc
             if op == A_READ:
                 if target == T_GLOBAL and name not in rebound:
@@ -1079,14 +1167,24 @@ def _hbt_main():
                     continue
                 if target == T_ITEM and short(b) not in item_written:
                     continue
-            tab.setdefault(line, []).append(acc)
-        return {k: tuple(v) for k, v in tab.items()}
+            if aw is None:
+                tab.setdefault(line, []).append(acc)
+            else:
+                post.setdefault(aw, []).append(acc)
+        return ({k: tuple(v) for k, v in tab.items()},
+                [awaits[k] + (tuple(v),) for k, v in post.items()])
 
     def decode1(code):
         import dis
         ins = []
         line = code.co_firstlineno
         for i in dis.get_instructions(code):
+            if i.opname == "YIELD_FROM":
+                aw = (i.offset - 2, i.offset + 2)
+            elif i.opname == "SEND" and isinstance(i.argval, int):
+                aw = (i.offset, i.argval)
+            else:
+                aw = None
             ln = getattr(i, "line_number", None)
             if ln is None:
                 sl = i.starts_line
@@ -1097,12 +1195,17 @@ def _hbt_main():
             if i.opname == "LOAD_FAST_LOAD_FAST" and \
                     isinstance(i.argval, tuple):
                 for n in i.argval:
-                    ins.append(("LOAD_FAST", 0, n, line))
+                    ins.append(("LOAD_FAST", 0, n, line, None))
                 continue
-            ins.append((i.opname, i.arg, i.argval, line))
+            ins.append((i.opname, i.arg, i.argval, line, aw))
         tab = []
         last_attr = {}
         last_item = None
+        # awaits: (lo, hi) offsets of each await's suspension point;
+        # f_lasti at a resume lies in [lo, hi) (3.8-3.10: YIELD_FROM - 2;
+        # 3.11+: SEND .. its target)
+        awaits = []
+        after = None  # (line, await number) of the last await
 
         def base(k):
             # the instruction that pushed the operand k slots below
@@ -1125,7 +1228,11 @@ def _hbt_main():
                 return None, k
             return (kind, op[2]), k
 
-        for n, (op, arg, val, line) in enumerate(ins):
+        for n, (op, arg, val, line, aw) in enumerate(ins):
+            if aw is not None:
+                after = (line, len(awaits))
+                awaits.append(aw)
+                continue
             acc = None
             if op == "LOAD_GLOBAL":
                 acc = (A_READ, T_GLOBAL, None, val, None)
@@ -1172,13 +1279,16 @@ def _hbt_main():
             if acc is not None:
                 if acc[0] == A_MUT:
                     item_written.add(short(acc[2]))
-                tab.append((line, acc))
-        return tab
+                tab.append((line, acc, after[1] if after is not None and
+                            after[0] == line else None))
+        return tab, awaits
 
     MISSING = object()
     ModuleType = type(sys)
 
     def value(frame, b, loc):
+        # loc: [f_locals or None, the object whose attribute the last
+        # "attr" base was]
         kind, name = b
         if kind == "const":
             return name
@@ -1186,6 +1296,7 @@ def _hbt_main():
             return frame.f_globals.get(name, MISSING)
         if kind == "attr":
             o = value(frame, name[0], loc)
+            loc[1] = o
             d = getattr(o, "__dict__", None)
             if type(d) is not dict:
                 return MISSING
@@ -1197,13 +1308,33 @@ def _hbt_main():
             v = frame.f_globals.get(name, MISSING)
         return v
 
-    def display(frame, b, loc):
+    # Names of places, made once: the same string object every time also
+    # lets the runtime find its string id by address.  Bounded: a program
+    # indexing with ever new keys must not grow it without end.
+    names = {}
+
+    def place_name(k):
+        n = names.get(k)
+        if n is None:
+            if len(names) > 8192:
+                names.clear()
+            t, attr, ks = k
+            if t is None:
+                n = attr if ks is None else "%s[%s]" % (attr, ks)
+            else:
+                # Type.attr: the same container seen from two methods
+                # is one place
+                n = "%s.%s" % (t.__name__, attr) if ks is None else \
+                    "%s.%s[%s]" % (t.__name__, attr, ks)
+            names[k] = n
+        return n
+
+    def base_key(b, loc, ks):
         # how a container is named: its variable, or Type.attr for an
-        # attribute (the same list seen from two methods is one place)
+        # attribute (valid right after value(frame, b, loc))
         if b[0] != "attr":
-            return b[1]
-        o = value(frame, b[1][0], loc)
-        return "%s.%s" % (type(o).__name__, b[1][1])
+            return (None, b[1], ks)
+        return (type(loc[1]), b[1][1], ks)
 
     CONTAINERS = (list, dict, set)
     try:
@@ -1214,9 +1345,10 @@ def _hbt_main():
 
     def record(frame, accs):
         # one call into the runtime per line: one stack for all its records
-        loc = [None]
+        loc = [None, None]
         g = frame.f_globals
         out = []
+        last = None  # (b, key, o, name) of the last item: x[k] += 1
         for op, target, b, name, key in accs:
             if target == T_GLOBAL:
                 if op == A_READ and name not in rebound:
@@ -1226,7 +1358,11 @@ def _hbt_main():
                     continue
                 if op == A_READ and (callable(v) or type(v) is ModuleType):
                     continue
-                out += (op, target, id(g), name)
+                out += (op, target, g, name)
+                continue
+            if target == T_ITEM and last is not None and \
+                    last[0] == b and last[1] == key:
+                out += (op, target, last[2], last[3])
                 continue
             o = value(frame, b, loc)
             if o is MISSING or o is None:
@@ -1241,7 +1377,7 @@ def _hbt_main():
                     if op == A_READ and (callable(d.get(name)) or
                                          type(d.get(name)) is ModuleType):
                         continue
-                    out += (op, T_GLOBAL, id(d), name)
+                    out += (op, T_GLOBAL, d, name)
                     continue
                 if op == A_READ and name not in rebound_attr:
                     continue
@@ -1250,10 +1386,11 @@ def _hbt_main():
                     continue
                 if op == A_READ and name not in d:
                     continue
-                out += (op, target, id(o), type(o).__name__ + "." + name)
+                out += (op, target, o, place_name((type(o), name, None)))
             elif target == T_ITEM:
                 if type(o) is not dict and type(o) is not list:
                     continue
+                bk = base_key(b, loc, None)
                 k = value(frame, key, loc)
                 if k is MISSING:
                     continue
@@ -1263,10 +1400,11 @@ def _hbt_main():
                     continue
                 if len(ks) > 40:
                     ks = ks[:37] + "..."
-                out += (op, target, id(o),
-                        "%s[%s]" % (display(frame, b, loc), ks))
+                n = place_name((bk[0], bk[1], ks))
+                last = (b, key, o, n)
+                out += (op, target, o, n)
             elif isinstance(o, CONTAINERS):
-                out += (op, target, id(o), display(frame, b, loc))
+                out += (op, target, o, place_name(base_key(b, loc, None)))
         if out:
             _h.access(getattr(tl, "tid", 0), *out)
 
@@ -1276,27 +1414,43 @@ def _hbt_main():
             try:
                 t = table_for(code)
             except Exception:
-                t = {}
+                t = ({}, [])
             tables[code] = t
         return t
 
     def line_table(code):
-        # for the C tracer: accesses by line - co_firstlineno, or None
+        # for the C tracer: accesses by line - co_firstlineno, or None;
+        # a trailing False asks for record(frame, None) at every call
+        # event of the code (a coroutine resuming: see resumed)
         if not is_user(code.co_filename):
             return None
-        t = table_of(code)
-        if not t:
+        t, post = table_of(code)
+        if not t and not post:
             return None
         first = code.co_firstlineno
-        lines = [None] * (max(t) - first + 1)
+        lines = [None] * (max(t) - first + 1 if t else 0)
         for ln, accs in t.items():
             if ln >= first:
                 lines[ln - first] = accs
+        if post:
+            lines.append(False)
         return lines
+
+    def resumed(frame):
+        # the accesses after the await the frame resumes at, if any (a
+        # first call is at no await)
+        lasti = frame.f_lasti
+        for lo, hi, accs in tables[frame.f_code][1]:
+            if lo <= lasti < hi:
+                record(frame, accs)
+                return
 
     def record_safe(frame, accs):
         try:
-            record(frame, accs)
+            if accs is None:
+                resumed(frame)
+            else:
+                record(frame, accs)
         except Exception:
             pass
 

@@ -324,6 +324,53 @@ static uint32_t py_frame_id(struct rt_thread *t, struct py_code_info *ci,
 	return d.id;
 }
 
+/*
+ * PYFRAME id of the instruction a frame is at.  Where the interpreter has
+ * PyFrame_GetLasti (3.11+) the (code, instruction offset) pair is cached
+ * in the frame table under a tagged key: computing the line number from
+ * the offset (PyFrame_GetLineNumber decodes the line table) cost about 2000
+ * instructions per frame, most of a stack capture.  Older interpreters
+ * compute the line every time.
+ */
+#define PY_LASTI_TAG 0x80000000u
+
+static uint32_t py_frame_here(struct rt_thread *t, struct py_code_info *ci,
+			      py_object *frame)
+{
+	uint32_t j, key, id;
+	int lasti, line;
+
+	lasti = py_api.PyFrame_GetLasti ? py_api.PyFrame_GetLasti(frame) : -1;
+	if (lasti < 0 || (uint32_t)lasti >= PY_LASTI_TAG) {
+		line = py_api.PyFrame_GetLineNumber(frame);
+		return py_frame_id(t, ci, line > 0 ? (uint32_t)line : 0);
+	}
+	key = PY_LASTI_TAG | (uint32_t)lasti;
+	if (py_frames_cap) {
+		j = (uint32_t)py_hash((uintptr_t)ci->code * 31 + key) &
+		    (py_frames_cap - 1);
+		while (py_frames[j].code) {
+			if (py_frames[j].code == ci->code &&
+			    py_frames[j].line == key)
+				return py_frames[j].id;
+			j = (j + 1) & (py_frames_cap - 1);
+		}
+	}
+	line = py_api.PyFrame_GetLineNumber(frame);
+	id = py_frame_id(t, ci, line > 0 ? (uint32_t)line : 0);
+	if (!id || ((py_frames_n + 1) * 2 > py_frames_cap && !py_frame_grow()))
+		return id;
+	j = (uint32_t)py_hash((uintptr_t)ci->code * 31 + key) &
+	    (py_frames_cap - 1);
+	while (py_frames[j].code)
+		j = (j + 1) & (py_frames_cap - 1);
+	py_frames[j].code = ci->code;
+	py_frames[j].line = key;
+	py_frames[j].id = id;
+	py_frames_n++;
+	return id;
+}
+
 /* A stack being collected: innermost first, user frames preferred. */
 struct py_stack_acc {
 	uint64_t frames[PY_MAX_KEEP];
@@ -335,7 +382,7 @@ struct py_stack_acc {
  * innermost run of user frames is kept: past it come the event loop, the
  * thread bootstrap or asyncio.run(), which say nothing about the bug. */
 static bool py_acc_add(struct rt_thread *t, struct py_stack_acc *a,
-		       py_object *code, int line)
+		       py_object *code, py_object *frame)
 {
 	struct py_code_info *ci;
 	uint32_t id;
@@ -351,7 +398,7 @@ static bool py_acc_add(struct rt_thread *t, struct py_stack_acc *a,
 		if (a->first_any)
 			return true;
 	}
-	id = py_frame_id(t, ci, line > 0 ? (uint32_t)line : 0);
+	id = py_frame_here(t, ci, frame);
 	if (!id)
 		return true;
 	if (!ci->user)
@@ -407,8 +454,7 @@ static uint32_t py_stack_here(struct rt_thread *t)
 	while (f && walked++ < PY_MAX_WALK && a.n < PY_MAX_KEEP) {
 		code = py_frame_code(f);
 		if (code) {
-			bool more = py_acc_add(t, &a, code,
-					       py_api.PyFrame_GetLineNumber(f));
+			bool more = py_acc_add(t, &a, code, f);
 
 			py_api.Py_DecRef(code);
 			if (!more)
@@ -520,8 +566,7 @@ static uint32_t py_stack_of_coro(struct rt_thread *t, py_object *coro)
 		if (frame) {
 			code = py_frame_code(frame);
 			if (code) {
-				py_acc_add(t, &a, code,
-					   py_api.PyFrame_GetLineNumber(frame));
+				py_acc_add(t, &a, code, frame);
 				py_api.Py_DecRef(code);
 			}
 			py_api.Py_DecRef(frame);
@@ -604,6 +649,21 @@ static inline uint64_t py_u(py_object *o)
 	return v;
 }
 
+/*
+ * An object argument: an int is taken as the id itself, anything else is
+ * the object, whose id is its address (what id() returns in CPython).
+ * Why objects: every call of the builtin id() raises the audit event
+ * "builtins.id", and with our audit hook installed each one builds an
+ * argument tuple and calls the hooks, about 3000 instructions; the
+ * bootstrap passes objects instead.
+ */
+static inline uint64_t py_oid(py_object *o)
+{
+	if (o->ob_type == py_api.long_type)
+		return py_u(o);
+	return (uint64_t)(uintptr_t)o;
+}
+
 static py_object *py_ret_none(void)
 {
 	py_api.Py_IncRef(py_api.none);
@@ -627,15 +687,19 @@ static void py_emit(struct hbt_event *ev)
 }
 
 /* ev(type, obj, kind, op, seq_or_outcome, stack): a synchronization
- * record (OBJ_INIT, REQUEST, ACQUIRE, FAIL, RELEASE, POST). */
+ * record (OBJ_INIT, REQUEST, ACQUIRE, FAIL, RELEASE, POST).  'obj' is an
+ * object or an int id (py_oid); 'stack' a stack id, or None for the
+ * caller's stack taken here (one call instead of stack() and ev()). */
 static py_object *py_f_ev(py_object *self, py_object *const *a, ssize_t n)
 {
 	struct hbt_event ev = {0};
+	struct rt_thread *t;
+	int e;
 
 	if (n != 6)
 		return py_ret_none();
 	ev.type = (uint8_t)py_u(a[0]);
-	ev.obj = py_u(a[1]);
+	ev.obj = py_oid(a[1]);
 	ev.kind = (uint8_t)py_u(a[2]);
 	ev.op = (uint8_t)py_u(a[3]);
 	if (ev.type == HBT_REC_FAIL)
@@ -644,8 +708,15 @@ static py_object *py_f_ev(py_object *self, py_object *const *a, ssize_t n)
 		ev.arg = py_u(a[4]);
 	else
 		ev.seq = py_u(a[4]);
-	ev.stack = (uint32_t)py_u(a[5]);
-	py_emit(&ev);
+	t = rt_enter(&e);
+	if (!t)
+		return py_ret_none();
+	if (a[5] == py_api.none)
+		ev.stack = py_stack_here(t);
+	else
+		ev.stack = (uint32_t)py_u(a[5]);
+	rt_emit(t, &ev);
+	rt_leave(t, e);
 	return py_ret_none();
 }
 
@@ -673,7 +744,7 @@ static py_object *py_f_task_create(py_object *self, py_object *const *a,
 		return py_ret_none();
 	ev.obj = py_u(a[0]);
 	ev.obj2 = py_u(a[1]);
-	ev.arg = py_u(a[2]);
+	ev.arg = py_oid(a[2]);
 	ev.stack = (uint32_t)py_u(a[3]);
 	py_emit(&ev);
 	return py_ret_none();
@@ -725,7 +796,7 @@ static py_object *py_f_task_suspend(py_object *self, py_object *const *a,
 	if (n != 6)
 		return py_ret_none();
 	ev.obj = py_u(a[0]);
-	ev.obj2 = py_u(a[1]);
+	ev.obj2 = py_oid(a[1]);
 	ev.kind = (uint8_t)py_u(a[2]);
 	ev.time_ns = py_mono_ns() - py_t0;
 	t = rt_enter(&e);
@@ -802,7 +873,7 @@ static py_object *py_f_task_left(py_object *self, py_object *const *a,
 
 	if (n != 4)
 		return py_ret_none();
-	ev.obj = py_u(a[0]);
+	ev.obj = py_oid(a[0]);
 	ev.op = (uint8_t)py_u(a[1]);
 	ev.stack = (uint32_t)py_u(a[2]);
 	t = rt_enter(&e);
@@ -853,7 +924,7 @@ static py_object *py_f_access(py_object *self, py_object *const *a, ssize_t n)
 	for (i = 1; i + 3 < n; i += 4) {
 		ev.op = (uint8_t)py_u(a[i]);
 		ev.outcome = (uint8_t)py_u(a[i + 1]);
-		ev.obj = py_u(a[i + 2]);
+		ev.obj = py_oid(a[i + 2]);
 		ev.arg = py_string_of(t, a[i + 3]);
 		rt_emit(t, &ev);
 	}
@@ -886,7 +957,7 @@ static py_object *py_f_obj_name(py_object *self, py_object *const *a, ssize_t n)
 
 	if (n != 3)
 		return py_ret_none();
-	d.obj = py_u(a[0]);
+	d.obj = py_oid(a[0]);
 	d.kind = (uint8_t)py_u(a[1]);
 	t = rt_enter(&e);
 	if (t) {
@@ -908,7 +979,7 @@ static py_object *py_f_task_name(py_object *self, py_object *const *a,
 
 	if (n != 3)
 		return py_ret_none();
-	d.obj = py_u(a[0]);
+	d.obj = py_oid(a[0]);
 	t = rt_enter(&e);
 	if (t) {
 		d.name = py_string_of(t, a[1]);
@@ -984,7 +1055,7 @@ static py_object *py_f_deadlock(py_object *self, py_object *const *a, ssize_t n)
 		return py_ret_none();
 	for (i = 0; i < n; i++) {
 		ev.obj2 = t->serial;
-		ev.obj = py_u(a[i]);
+		ev.obj = py_oid(a[i]);
 		rt_emit(t, &ev);
 	}
 	rt_leave(t, e);
@@ -1000,13 +1071,18 @@ static py_object *py_f_deadlock(py_object *self, py_object *const *a, ssize_t n)
  * line of code without accesses costs a hash lookup; a line with some
  * calls the bootstrap's record(frame, accesses).  The bootstrap gives,
  * per code object, a list indexed by line - co_firstlineno (None for
- * code with nothing to record).
+ * code with nothing to record).  A trailing False in that list means
+ * some line of the code accesses state after an await: each call event
+ * of such code (a coroutine resuming) calls record(frame, None), which
+ * records what follows the await it resumes at.
  */
 struct py_tcode {
 	py_object *code;  /* NULL = free (a reference is held) */
 	py_object *lines; /* list, or NULL: nothing to record */
 	long first;
 	ssize_t n;
+	bool user;   /* user code (else: no line events wanted at all) */
+	bool resume; /* record(frame, None) at each call event */
 };
 
 static struct py_tcode *py_tcodes;
@@ -1035,6 +1111,23 @@ static bool py_tcode_grow(void)
 	return true;
 }
 
+static bool py_code_is_user(py_object *code)
+{
+	py_object *fo = py_getattr_opt(code, "co_filename");
+	const char *file;
+	bool user = false;
+
+	if (!fo)
+		return false;
+	file = py_api.PyUnicode_AsUTF8AndSize(fo, NULL);
+	if (file)
+		user = py_file_is_user(file);
+	else
+		py_api.PyErr_Clear();
+	py_api.Py_DecRef(fo);
+	return user;
+}
+
 static struct py_tcode *py_tcode_of(py_object *code)
 {
 	struct py_tcode *tc;
@@ -1058,6 +1151,8 @@ static struct py_tcode *py_tcode_of(py_object *code)
 	py_api.Py_IncRef(code);
 	tc->code = code;
 	tc->lines = NULL;
+	tc->resume = false;
+	tc->user = py_code_is_user(code);
 	py_tcodes_n++;
 	r = py_api.PyObject_CallFunctionObjArgs(py_table_fn, code, NULL);
 	if (!r) {
@@ -1069,7 +1164,12 @@ static struct py_tcode *py_tcode_of(py_object *code)
 		return tc;
 	}
 	tc->n = py_api.PyList_Size(r);
-	if (tc->n <= 0) {
+	if (tc->n > 0 &&
+	    py_api.PyList_GetItem(r, tc->n - 1) == py_api.false_obj) {
+		tc->resume = true;
+		tc->n--;
+	}
+	if (tc->n <= 0 && !tc->resume) {
 		py_api.PyErr_Clear();
 		py_api.Py_DecRef(r);
 		return tc;
@@ -1079,7 +1179,10 @@ static struct py_tcode *py_tcode_of(py_object *code)
 	return tc;
 }
 
+#define PY_TRACE_CALL 0
 #define PY_TRACE_LINE 2
+
+static py_object *py_str_f_trace_lines; /* interned "f_trace_lines" */
 
 static int py_tracefunc(py_object *obj, py_object *frame, int what,
 			py_object *arg)
@@ -1090,21 +1193,37 @@ static int py_tracefunc(py_object *obj, py_object *frame, int what,
 
 	(void)obj;
 	(void)arg;
-	if (what != PY_TRACE_LINE)
+	if (what != PY_TRACE_LINE && what != PY_TRACE_CALL)
 		return 0;
 	code = py_frame_code(frame);
 	if (!code)
 		return 0;
 	tc = py_tcode_of(code);
 	py_api.Py_DecRef(code);
-	if (!tc || !tc->lines)
-		return 0;
-	idx = py_api.PyFrame_GetLineNumber(frame) - tc->first;
-	if (idx < 0 || idx >= tc->n)
-		return 0;
-	accs = py_api.PyList_GetItem(tc->lines, idx);
-	if (!accs || accs == py_api.none)
-		return 0;
+	if (what == PY_TRACE_CALL) {
+		/* Why: most lines run are the event loop's and the standard
+		 * library's, where there is nothing to record; without line
+		 * events for such a frame the interpreter skips the call into
+		 * this function for each of its lines.  User frames keep
+		 * theirs (a debugger started later still steps through
+		 * them). */
+		if (tc && !tc->user && py_str_f_trace_lines &&
+		    py_api.PyObject_SetAttr(frame, py_str_f_trace_lines,
+					    py_api.false_obj) < 0)
+			py_api.PyErr_Clear();
+		if (!tc || !tc->resume)
+			return 0;
+		accs = py_api.none;
+	} else {
+		if (!tc || !tc->lines)
+			return 0;
+		idx = py_api.PyFrame_GetLineNumber(frame) - tc->first;
+		if (idx < 0 || idx >= tc->n)
+			return 0;
+		accs = py_api.PyList_GetItem(tc->lines, idx);
+		if (!accs || accs == py_api.none)
+			return 0;
+	}
 	r = py_api.PyObject_CallFunctionObjArgs(py_record_fn, frame, accs,
 						NULL);
 	if (r)
@@ -1123,6 +1242,10 @@ static py_object *py_f_trace_config(py_object *self, py_object *const *a,
 		py_api.Py_IncRef(a[1]);
 		py_table_fn = a[0];
 		py_record_fn = a[1];
+		py_str_f_trace_lines =
+			py_api.PyUnicode_InternFromString("f_trace_lines");
+		if (!py_str_f_trace_lines)
+			py_api.PyErr_Clear();
 	}
 	return py_ret_none();
 }

@@ -64,6 +64,7 @@ static bool py_api_resolve(void)
 		M(PyUnicode_AsUTF8AndSize),
 		M(PyUnicode_InternFromString),
 		M(PyObject_GetAttr),
+		M(PyObject_SetAttr),
 		M(PyObject_Str),
 		M(Py_IncRef),
 		M(Py_DecRef),
@@ -71,6 +72,7 @@ static bool py_api_resolve(void)
 		M(PyFrame_GetLineNumber),
 		O(PyFrame_GetBack),
 		O(PyFrame_GetCode),
+		O(PyFrame_GetLasti),
 		M(PyTuple_Size),
 		M(PyTuple_GetItem),
 		M(PyList_Size),
@@ -88,7 +90,9 @@ static bool py_api_resolve(void)
 			return false;
 	}
 	py_api.none = py_sym("_Py_NoneStruct");
-	return py_api.none != NULL;
+	py_api.long_type = py_sym("PyLong_Type");
+	py_api.false_obj = py_sym("_Py_FalseStruct");
+	return py_api.none && py_api.long_type && py_api.false_obj;
 }
 
 /* Run the embedded bootstrap in a fresh namespace.  GIL held. */

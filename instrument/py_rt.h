@@ -77,6 +77,7 @@ struct py_api {
 	const char *(*PyUnicode_AsUTF8AndSize)(py_object *, ssize_t *);
 	py_object *(*PyUnicode_InternFromString)(const char *);
 	py_object *(*PyObject_GetAttr)(py_object *, py_object *);
+	int (*PyObject_SetAttr)(py_object *, py_object *, py_object *);
 	py_object *(*PyObject_Str)(py_object *);
 	void (*Py_IncRef)(py_object *);
 	void (*Py_DecRef)(py_object *);
@@ -84,6 +85,7 @@ struct py_api {
 	int (*PyFrame_GetLineNumber)(py_object *);
 	py_object *(*PyFrame_GetBack)(py_object *); /* 3.9+, else NULL */
 	py_object *(*PyFrame_GetCode)(py_object *); /* 3.9+, else NULL */
+	int (*PyFrame_GetLasti)(py_object *);	    /* 3.11+, else NULL */
 	ssize_t (*PyTuple_Size)(py_object *);
 	py_object *(*PyTuple_GetItem)(py_object *, ssize_t);
 	ssize_t (*PyList_Size)(py_object *);
@@ -92,7 +94,9 @@ struct py_api {
 					py_object *),
 				py_object *);
 	py_object *(*PyObject_CallFunctionObjArgs)(py_object *, ...);
-	py_object *none; /* &_Py_NoneStruct */
+	py_object *none;      /* &_Py_NoneStruct */
+	void *long_type;      /* &PyLong_Type */
+	py_object *false_obj; /* &_Py_FalseStruct */
 };
 
 extern struct py_api py_api __attribute__((visibility("hidden")));

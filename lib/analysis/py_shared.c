@@ -26,7 +26,10 @@
  *   seen       when another actor wrote the location between the two;
  *   predicted  when another task of the same thread, alive during the
  *              window, writes it elsewhere without a lock the first one
- *              held throughout (a different schedule puts it in between).
+ *              held throughout (a different schedule puts it in between),
+ *              unless a signal orders that write before the read or after
+ *              the write: asyncio Condition notify -> wait, Event set ->
+ *              wait, Queue task_done -> join returning (see ps_sync).
  * Mutating calls (append, update, ...) are atomic under the GIL and do not
  * overwrite a value read earlier: they count for races, not here.  A
  * location with a data race gets only that finding: the race is the bug.
@@ -43,6 +46,8 @@
 #define PS_MAX_HELD    32
 #define PS_MAX_READERS 8
 #define PS_MAX_WRITES  16
+#define PS_MAX_POSTERS 16
+#define PS_MAX_EDGES   8
 
 enum { PS_READ = 1, PS_WRITE = 2, PS_MUTATE = 3, PS_RMW = 4 };
 
@@ -112,8 +117,28 @@ struct ps_actor {
 	uint64_t created, done; /* event indexes, done = 0: never */
 };
 
+/* An asyncio signal object (Condition, Event, a Queue's join): the last
+ * post of each task that signalled it. */
+struct ps_signal {
+	uint32_t actor[PS_MAX_POSTERS];
+	uint64_t index[PS_MAX_POSTERS];
+	uint32_t n, next;
+};
+
+/* Task 'to' received a signal task 'from' sent: (received at q[i], the
+ * latest post of 'from' it covers p[i]), p strictly increasing. */
+struct ps_edges {
+	uint64_t q[PS_MAX_EDGES], p[PS_MAX_EDGES];
+	uint32_t n, next;
+};
+
 struct ps_state {
 	struct hb *hb;
+	struct u64map signal_map, edge_map;
+	struct ps_signal *signals;
+	uint32_t nsignals, signals_cap;
+	struct ps_edges *edges;
+	uint32_t nedges, edges_cap;
 	struct an_tasks run;
 	struct u64map loc_map, actor_map, read_map;
 	struct ps_loc *locs;
@@ -140,6 +165,8 @@ static void *ps_init(const struct analysis_options *opts)
 	u64map_init(&s->loc_map);
 	u64map_init(&s->actor_map);
 	u64map_init(&s->read_map);
+	u64map_init(&s->signal_map);
+	u64map_init(&s->edge_map);
 	return s;
 }
 
@@ -154,6 +181,10 @@ static void ps_destroy(void *state)
 	u64map_free(&s->loc_map);
 	u64map_free(&s->actor_map);
 	u64map_free(&s->read_map);
+	u64map_free(&s->signal_map);
+	u64map_free(&s->edge_map);
+	free(s->signals);
+	free(s->edges);
 	free(s->locs);
 	free(s->actors);
 	free(s->reads);
@@ -354,6 +385,116 @@ static bool ps_shares_lock(const uint64_t *held, uint32_t nheld,
 	return false;
 }
 
+/*
+ * Task-to-task order from asyncio signals.  Why not hb.c: its clocks are
+ * per thread, and every task of a loop shares one.  Only direct edges
+ * (the poster's write, its post, the receiver's wait returning, its
+ * read) are kept, and a bounded number of them: a missing edge can only
+ * leave a predicted lost update reported, never hide a seen one.
+ * Lock release -> acquire is not an edge here: locks held through the
+ * window are already checked, and a lock taken and dropped in between
+ * does not keep another schedule from reordering the write.
+ */
+static bool ps_is_signal(const struct hbt_event *ev)
+{
+	switch (ev->kind) {
+	case HBT_OBJ_AIO_COND:
+		return true;
+	case HBT_OBJ_AIO_EVENT:
+	case HBT_OBJ_AIO_QUEUE:
+		/* Event.set and task_done; not a Queue's put -> get, which
+		 * orders one item, not everything the producer did */
+		return ev->type == HBT_REC_ACQUIRE ||
+		       (ev->op & HBT_OP_BROADCAST);
+	default:
+		return false;
+	}
+}
+
+static void ps_signal_event(struct ps_state *s, const struct hbt_event *ev)
+{
+	struct ps_actor *a = ps_ev_actor(s, ev);
+	struct ps_signal *g;
+	struct ps_edges *e;
+	uint32_t ai, i;
+	int64_t k;
+	bool created;
+	uint32_t *v;
+
+	if (!a || !a->task)
+		return;
+	ai = (uint32_t)(a - s->actors);
+	if (ev->type == HBT_REC_POST) {
+		k = an_intern(&s->signal_map, ev->obj, (void **)&s->signals,
+			      &s->nsignals, &s->signals_cap,
+			      sizeof(*s->signals), &created);
+		if (k < 0)
+			return;
+		g = &s->signals[k];
+		for (i = 0; i < g->n; i++)
+			if (g->actor[i] == ai)
+				break;
+		if (i == g->n) {
+			i = g->next;
+			g->next = (g->next + 1) % PS_MAX_POSTERS;
+			if (g->n < PS_MAX_POSTERS)
+				g->n++;
+		}
+		g->actor[i] = ai;
+		g->index[i] = ev->index;
+		return;
+	}
+	v = u64map_find(&s->signal_map, ev->obj);
+	if (!v || *v >= s->nsignals)
+		return;
+	g = &s->signals[*v];
+	for (i = 0; i < g->n; i++) {
+		if (g->actor[i] == ai)
+			continue;
+		k = an_intern(
+			&s->edge_map,
+			ps_mix((uint64_t)g->actor[i] << 32 | ai, 0x2545f491),
+			(void **)&s->edges, &s->nedges, &s->edges_cap,
+			sizeof(*s->edges), &created);
+		if (k < 0)
+			return;
+		e = &s->edges[k];
+		/* q only grows: an older edge with a later post covers it */
+		if (e->n && e->p[(e->next + PS_MAX_EDGES - 1) % PS_MAX_EDGES] >=
+				    g->index[i])
+			continue;
+		e->q[e->next] = ev->index;
+		e->p[e->next] = g->index[i];
+		e->next = (e->next + 1) % PS_MAX_EDGES;
+		if (e->n < PS_MAX_EDGES)
+			e->n++;
+	}
+}
+
+/* Is event index 'before' of actor 'from' ordered before index 'after'
+ * of actor 'to' by a signal? */
+static bool ps_signalled(struct ps_state *s, const struct ps_acc *from,
+			 uint64_t before, const struct ps_acc *to,
+			 uint64_t after)
+{
+	uint32_t *fa, *ta, *v, i;
+	const struct ps_edges *e;
+
+	fa = u64map_find(&s->actor_map, an_actor_key(from->thread, from->task));
+	ta = u64map_find(&s->actor_map, an_actor_key(to->thread, to->task));
+	if (!fa || !ta)
+		return false;
+	v = u64map_find(&s->edge_map,
+			ps_mix((uint64_t)*fa << 32 | *ta, 0x2545f491));
+	if (!v || *v >= s->nedges)
+		return false;
+	e = &s->edges[*v];
+	for (i = 0; i < e->n; i++)
+		if (e->p[i] >= before && e->q[i] <= after)
+			return true;
+	return false;
+}
+
 /* Could task write 'w' fall inside the window of 'r'..'wr' in another
  * schedule?  Same thread (tasks of one loop), a different task, alive
  * during the window. */
@@ -370,7 +511,10 @@ static bool ps_could_interleave(struct ps_state *s, const struct ps_acc *r,
 		return false;
 	b = &s->actors[*v];
 	if (w->index < r->index)
-		return !b->done || b->done > r->index;
+		return (!b->done || b->done > r->index) &&
+		       !ps_signalled(s, w, w->index, r, r->index);
+	if (w->index > wr->index && ps_signalled(s, wr, wr->index, w, w->index))
+		return false;
 	return b->created < wr->index;
 }
 
@@ -554,7 +698,14 @@ static void ps_event(void *state, const struct hbt_event *ev)
 			a->done = ev->index ? ev->index : 1;
 		an_tasks_event(&s->run, ev);
 		return;
+	case HBT_REC_POST:
+		if (ps_is_signal(ev))
+			ps_signal_event(s, ev);
+		return;
 	case HBT_REC_ACQUIRE:
+		if (ps_is_signal(ev))
+			ps_signal_event(s, ev);
+		/* fall through */
 	case HBT_REC_RELEASE:
 		if (ps_is_lock(ev->kind))
 			ps_lock_event(s, ev);

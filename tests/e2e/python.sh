@@ -3,7 +3,8 @@
 # End-to-end tests of the CPython / asyncio front-end: every
 # testdata/py/*.py with an "# expect:" line runs under `hbtrace run` with
 # /usr/bin/python3 and with the newest pyenv CPython present; the JSON
-# report's summary must equal the expected counts exactly.  Then: -m and
+# report's summary must equal the expected counts exactly; a program with
+# a "# requires: X.Y" line runs only on CPython X.Y and later.  Then: -m and
 # -c activate the front-end, HBTRACE_PYTHON=0 keeps it off, and the
 # embedded bootstrap (instrument/py_boot.c) matches instrument/py_boot.py.
 . "$(dirname "$0")/../e2e-lib.sh"
@@ -47,6 +48,12 @@ for py in "${pythons[@]}"; do
 		want=$(sed -n '1,5s/^# expect: *//p' "$f" | head -1)
 		[ -n "$want" ] || continue
 		name="python$ver/$(basename "$f" .py)"
+		req=$(sed -n '1,5s/^# requires: *//p' "$f" | head -1)
+		if [ -n "$req" ] && [ "$(printf '%s\n' "$req" "$ver" |
+			sort -V | head -1)" != "$req" ]; then
+			echo "skip $name: needs $req"
+			continue
+		fi
 		out="$E2E_TMP/$(basename "$f" .py).$ver.hbt"
 		(cd "$(dirname "$f")" &&
 			timeout 60 "$HBTRACE" run --no-report -o "$out" -- \
