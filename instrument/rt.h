@@ -111,8 +111,8 @@ struct rt_thread {
 		uint32_t id;	 /* 0 = empty */
 		uint32_t n;	 /* frames */
 		uint32_t misses; /* refills after a failed validation */
-		int32_t off[RT_SCACHE_FRAMES]; /* return address slots */
-		uint64_t fr[RT_SCACHE_FRAMES]; /* HBT_FRAME_FROM_PC(pc) */
+		int32_t off[RT_SCACHE_FRAMES];	/* return address slots */
+		uintptr_t pc[RT_SCACHE_FRAMES]; /* what they held */
 	} scache[RT_SCACHE_SIZE];
 };
 
@@ -152,7 +152,9 @@ struct rt_thread {
  *   HBTRACE_EXEC_GEN   exec()s since the root; ".exec<N>" is inserted when > 0
  *   HBTRACE_DEADLOCK   report | exit | off;  HBTRACE_DEADLOCK_MS (default 1000)
  *   HBTRACE_STACKS=0, HBTRACE_STACK_DEPTH, HBTRACE_QUIET=1, HBTRACE_PYTHON=0
- *   HBTRACE_STACK_CACHE=0 unwinds every time (checks the call-site cache)
+ *   HBTRACE_STACK_CACHE=0 unwinds every time and keeps the mutex wrappers
+ *                      on their generic path (checks the call-site cache
+ *                      and the fast paths: the trace must not change)
  */
 
 /* Is the runtime recording at all (constructor done, not disabled)? */
@@ -198,6 +200,7 @@ void rt_emit_def(struct rt_thread *t, size_t room,
  * Per-object shadow state: a lock-free table keyed by object address.
  * 'acq_seq' counts acquisitions (incremented while the lock is held for
  * exclusive locks, atomically for shared ones), 'post_seq' counts posts.
+ * Who holds a lock is kept per thread (rt_thread.held), not here.
  */
 struct __attribute__((aligned(64))) rt_shadow {
 	/* one cache line each: entries of different objects never share
@@ -205,7 +208,6 @@ struct __attribute__((aligned(64))) rt_shadow {
 	uint64_t key; /* object address, 0 = free slot */
 	uint64_t acq_seq;
 	uint64_t post_seq;
-	uint32_t owner;	  /* serial of the exclusive holder, 0 = none */
 	uint32_t readers; /* shared holders */
 	uint32_t waiters; /* threads blocked on it (cond, sem) */
 	uint8_t kind;
@@ -242,8 +244,8 @@ struct rt_options {
 	int deadlock_ms;       /* HBTRACE_DEADLOCK_MS, default 1000 */
 	bool python;	       /* HBTRACE_PYTHON=0 turns the front-end off */
 	bool quiet;	       /* HBTRACE_QUIET=1: no messages on stderr */
-	bool stack_cache;      /* HBTRACE_STACK_CACHE=0: always unwind (to
-				* check the call-site cache against) */
+	bool stack_cache;      /* HBTRACE_STACK_CACHE=0: always unwind, no
+				* mutex fast paths (to check both against) */
 };
 RT_HIDDEN extern struct rt_options rt_opts;
 

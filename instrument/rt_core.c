@@ -492,13 +492,18 @@ void rt_emit(struct rt_thread *t, const struct hbt_event *ev)
 
 bool rt_emit_room_slow(struct rt_thread *t, size_t need)
 {
+	int saved = errno;
+	bool ok = true;
+
 	if ((size_t)(t->limit - t->pos) >= need)
 		return true;
+	/* the mutex fast paths leave errno alone except here */
 	if (rt_chunk_next(t, need) < 0) {
 		__atomic_fetch_add(&rt_dropped, 1, __ATOMIC_RELAXED);
-		return false;
+		ok = false;
 	}
-	return true;
+	errno = saved;
+	return ok;
 }
 
 void rt_emit_def(struct rt_thread *t, size_t room,
@@ -879,11 +884,8 @@ static void rt_fork_inherit_locks(struct rt_thread *t)
 		ev.obj = h->obj;
 		ev.kind = h->kind;
 		ev.op = h->op;
-		if (sh) {
+		if (sh)
 			ev.seq = ++sh->acq_seq;
-			if (!(h->op & HBT_OP_READ))
-				sh->owner = t->serial;
-		}
 		h->stack = 0;
 		rt_emit(t, &ev);
 	}

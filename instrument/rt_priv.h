@@ -52,6 +52,34 @@ static inline bool rt_emit_room(struct rt_thread *t, size_t need)
 	return rt_emit_room_slow(t, need);
 }
 
+/* Slot of call site (ra, cfa) in the thread's stack capture cache. */
+static inline unsigned rt_scache_slot(uintptr_t ra, uintptr_t cfa)
+{
+	uint64_t h = (ra ^ (cfa >> 4)) * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned)(h >> 58) & (RT_SCACHE_SIZE - 1);
+}
+
+/*
+ * Does the cached capture 'e' still give the exact stack of the call
+ * from (ra, cfa)?  Each return address slot it was unwound through must
+ * hold the same pc (rt_stack.c explains why that suffices).  Frame 0 is
+ * not read: its slot is the one 'ra' itself was read from.
+ */
+static inline bool rt_scache_holds(const struct rt_scache *e, uintptr_t ra,
+				   uintptr_t cfa)
+{
+	uint32_t k, n;
+
+	if (!e->id || e->ra != ra || e->cfa != cfa)
+		return false;
+	n = e->n;
+	for (k = 1; k < n; k++)
+		if (*(const uintptr_t *)(cfa + e->off[k]) != e->pc[k])
+			return false;
+	return true;
+}
+
 /* Resolve the next definition of 'name' (RTLD_NEXT); 'ver' selects a
  * symbol version when not NULL.  Safe before the constructor ran. */
 void *rt_real_sym(const char *name, const char *ver) RT_HIDDEN;

@@ -10,6 +10,9 @@
  * from the shadow table as hbt_format.h describes: acq_seq is bumped while
  * the lock is held (atomically for readers), post_seq before the real
  * post, and waiters record the count they observe after waking.
+ * pthread_mutex_lock/unlock have a fast path of their own for the common
+ * case (rt_mutex_lock_fast) that writes exactly what the generic path
+ * would, without its helpers.
  *
  * The runtime stays entered (t->in_runtime) across the real calls here:
  * none of them runs program code, and a signal handler that uses a
@@ -206,9 +209,6 @@ static void rt_acquired(struct rt_thread *t, struct rt_shadow *sh, uint64_t obj,
 			h->depth++;
 		} else {
 			rt_held_push(t, obj, kind, op & HBT_OP_READ, stack);
-			if (sh && !(op & HBT_OP_READ))
-				__atomic_store_n(&sh->owner, t->serial,
-						 __ATOMIC_RELAXED);
 		}
 	}
 	if (rt_emit_room(t, HBT_EVENT_MAX_BYTES))
@@ -218,14 +218,15 @@ static void rt_acquired(struct rt_thread *t, struct rt_shadow *sh, uint64_t obj,
 }
 
 /*
- * The shared acquisition path.  'try' is the real non-blocking variant
- * (NULL when the call itself is a try variant), 'b' the blocking call.
- * 'untimed' marks calls the watchdog may see blocked forever.  Returns
- * the real result (for semaphores -1 with *err set).
+ * The shared acquisition path.  'try' is the real non-blocking variant,
+ * 'b' the blocking call; 'tried_busy' says the caller's own try just found
+ * the object taken (mutex fast path), so no second try is made.  Calls
+ * without HBT_OP_TIMED are the ones the watchdog may see blocked forever.
+ * Returns the real result (for semaphores -1 with *sem_err set).
  */
 static int rt_acquire(struct rt_thread *t, struct rt_shadow *sh, void *objp,
 		      uint8_t kind, uint8_t op, rt_try_fn try,
-		      const struct rt_block *b, int *sem_err)
+		      const struct rt_block *b, int *sem_err, bool tried_busy)
 {
 	uint64_t obj = (uint64_t)objp;
 	uint32_t stack;
@@ -237,7 +238,11 @@ static int rt_acquire(struct rt_thread *t, struct rt_shadow *sh, void *objp,
 
 	/* unwind before taking the lock, not inside the critical section */
 	stack = rt_stack_here(t, RT_SKIP);
-	if (busy && *busy) {
+	if (tried_busy) {
+		if (busy)
+			*busy = 4;
+		err = EBUSY;
+	} else if (busy && *busy) {
 		/* it was busy the last time: a trylock now would most likely
 		 * fail too and only add traffic on a contended cache line;
 		 * REQUEST, then block (every few times, try again) */
@@ -300,8 +305,7 @@ static int rt_try_only(struct rt_thread *t, struct rt_shadow *sh, void *objp,
 
 /* Release bookkeeping before the real unlock; returns the op to record
  * and sets *stack when the caller does not hold the lock (misuse). */
-static uint8_t rt_releasing(struct rt_thread *t, struct rt_shadow *sh,
-			    uint64_t obj, uint32_t *stack)
+static uint8_t rt_releasing(struct rt_thread *t, uint64_t obj, uint32_t *stack)
 {
 	struct rt_held_lock *h = rt_held_find(t, obj);
 	uint8_t op = 0;
@@ -320,8 +324,6 @@ static uint8_t rt_releasing(struct rt_thread *t, struct rt_shadow *sh,
 		h->depth--;
 		return op | HBT_OP_RECURSIVE;
 	}
-	if (sh && !op)
-		__atomic_store_n(&sh->owner, 0, __ATOMIC_RELAXED);
 	rt_held_pop_at(t, h);
 	return op;
 }
@@ -422,7 +424,7 @@ int pthread_mutex_destroy(pthread_mutex_t *m)
 
 static int rt_mutex_acquire(pthread_mutex_t *m, uint8_t op,
 			    const struct rt_block *b, uintptr_t ra,
-			    uintptr_t cfa)
+			    uintptr_t cfa, bool tried_busy)
 {
 	RT_REAL(int, pthread_mutex_trylock, NULL, pthread_mutex_t *);
 	struct rt_thread *t;
@@ -436,17 +438,116 @@ static int rt_mutex_acquire(pthread_mutex_t *m, uint8_t op,
 	if (!(op & HBT_OP_TIMED))
 		rt_check_self_deadlock(t, m, HBT_OBJ_MUTEX);
 	r = rt_acquire(t, rt_mutex_shadow(t, m), m, HBT_OBJ_MUTEX, op,
-		       (rt_try_fn)real_pthread_mutex_trylock, b, NULL);
+		       (rt_try_fn)real_pthread_mutex_trylock, b, NULL,
+		       tried_busy);
 	rt_leave_fast(t, saved);
 	return r;
 }
 
-int pthread_mutex_lock(pthread_mutex_t *m)
+/* glibc mutex kinds whose trylock may do more than take a free lock or
+ * say EBUSY (robust: EOWNERDEAD; priority inheritance and protection) */
+#define RT_MUTEX_KIND_SPECIAL (16 | 32 | 64)
+
+/*
+ * pthread_mutex_lock() without the generic helpers, for its common case:
+ * a mutex seen before, not held by the caller, no trylock found it busy
+ * lately, a call site whose cached stack capture still holds (so the
+ * stack is exact without an unwind), and the trylock takes it.  Nothing
+ * blocked: one ACQUIRE with the stack, as rt_acquire() writes it.
+ * Neither the checks nor the trylock can change errno; making room for
+ * the record may (a new chunk), and rt_emit_room_slow() preserves it.
+ * Returns 0 when done; EBUSY when the trylock found the mutex taken (the
+ * caller goes on blocking, generically); -1 when nothing was done.
+ */
+static inline int rt_mutex_lock_fast(struct rt_thread *t, pthread_mutex_t *m,
+				     int (*trylock)(pthread_mutex_t *),
+				     uintptr_t ra, uintptr_t cfa)
+{
+	uint64_t obj = (uint64_t)m;
+	unsigned hc = (unsigned)(obj >> 3) & 63;
+	uint32_t i, n, stack = 0;
+	struct rt_held_lock *h;
+	struct rt_shadow *sh;
+	uint64_t seq;
+	int r = -1;
+
+	/* entered first: a signal handler's wrapper must not change the
+	 * caches or the held list under the checks, nor write into the
+	 * record being made */
+	t->in_runtime++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (RT_UNLIKELY(t->shcache[hc].key != obj || t->shcache[hc].busy))
+		goto out;
+	sh = t->shcache[hc].sh;
+	n = t->nheld;
+	if (RT_UNLIKELY(!(sh->flags & RT_SH_SEEN) || n >= RT_MAX_HELD ||
+			(rt_mutex_kind(m) & RT_MUTEX_KIND_SPECIAL)))
+		goto out;
+	for (i = 0; i < n; i++)
+		if (t->held[i].obj == obj)
+			goto out; /* relock: recursion or self-deadlock */
+	if (rt_opts.stacks) {
+		const struct rt_scache *e;
+
+		if (RT_UNLIKELY(!rt_opts.stack_cache))
+			goto out;
+		e = &t->scache[rt_scache_slot(ra, cfa)];
+		if (RT_UNLIKELY(!rt_scache_holds(e, ra, cfa)))
+			goto out;
+		stack = e->id;
+	}
+	r = trylock(m);
+	if (RT_UNLIKELY(r)) {
+		r = r == EBUSY ? EBUSY : -1;
+		goto out;
+	}
+	/* exclusive: we hold it, nobody else writes the counter */
+	seq = __atomic_load_n(&sh->acq_seq, __ATOMIC_RELAXED) + 1;
+	__atomic_store_n(&sh->acq_seq, seq, __ATOMIC_RELAXED);
+	/* as rt_held_push(): the entry first, then the count (watchdog) */
+	h = &t->held[n];
+	h->obj = obj;
+	h->kind = HBT_OBJ_MUTEX;
+	h->op = 0;
+	h->depth = 1;
+	h->stack = stack;
+	__atomic_store_n(&t->nheld, n + 1, __ATOMIC_RELEASE);
+	if (RT_LIKELY(rt_emit_room(t, HBT_EVENT_MAX_BYTES)))
+		t->pos += hbt_encode_acquire(t->pos, &t->codec, obj,
+					     HBT_OBJ_MUTEX, 0, seq, stack);
+out:
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->in_runtime--;
+	return r;
+}
+
+/* Out of line: the fast path keeps few registers to save. */
+static __attribute__((noinline)) int rt_mutex_lock_slow(pthread_mutex_t *m,
+							uintptr_t ra,
+							uintptr_t cfa,
+							bool tried_busy)
 {
 	RT_REAL(int, pthread_mutex_lock, NULL, pthread_mutex_t *);
 	struct rt_block b = {.lock = (void *)real_pthread_mutex_lock};
 
-	return rt_mutex_acquire(m, 0, &b, RT_SITE_RA(), RT_SITE_CFA());
+	return rt_mutex_acquire(m, 0, &b, ra, cfa, tried_busy);
+}
+
+int pthread_mutex_lock(pthread_mutex_t *m)
+{
+	RT_REAL(int, pthread_mutex_trylock, NULL, pthread_mutex_t *);
+	uintptr_t ra = RT_SITE_RA(), cfa = RT_SITE_CFA();
+	struct rt_thread *t = rt_self;
+	int r = -1;
+
+	if (RT_LIKELY(t && !t->in_runtime && !t->ended &&
+		      __atomic_load_n(&rt_active, __ATOMIC_RELAXED))) {
+		r = rt_mutex_lock_fast(t, m, real_pthread_mutex_trylock, ra,
+				       cfa);
+		if (RT_LIKELY(r == 0))
+			return 0;
+	}
+	return rt_mutex_lock_slow(m, ra, cfa, r == EBUSY);
 }
 
 int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
@@ -457,7 +558,7 @@ int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
 			     .ts = ts};
 
 	return rt_mutex_acquire(m, HBT_OP_TIMED, &b, RT_SITE_RA(),
-				RT_SITE_CFA());
+				RT_SITE_CFA(), false);
 }
 
 int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
@@ -470,7 +571,7 @@ int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t clk,
 			     .ts = ts};
 
 	return rt_mutex_acquire(m, HBT_OP_TIMED, &b, RT_SITE_RA(),
-				RT_SITE_CFA());
+				RT_SITE_CFA(), false);
 }
 
 int pthread_mutex_trylock(pthread_mutex_t *m)
@@ -492,9 +593,51 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
 	return r;
 }
 
-int pthread_mutex_unlock(pthread_mutex_t *m)
+/*
+ * pthread_mutex_unlock() without the generic helpers when the mutex is the
+ * innermost lock the caller holds, taken once: the usual nesting.  As in
+ * the generic path the held entry goes before the real unlock and the
+ * RELEASE after it.  Returns false when nothing was done.
+ */
+static inline bool rt_mutex_unlock_fast(struct rt_thread *t, pthread_mutex_t *m,
+					int (*unlock)(pthread_mutex_t *),
+					int *r)
 {
-	RT_REAL(int, pthread_mutex_unlock, NULL, pthread_mutex_t *);
+	struct rt_held_lock *h;
+	uint32_t n;
+	bool done = false;
+
+	t->in_runtime++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	n = t->nheld;
+	h = &t->held[n ? n - 1 : 0];
+	if (RT_LIKELY(n && h->obj == (uint64_t)m && h->depth == 1 &&
+		      h->kind == HBT_OBJ_MUTEX && !h->op)) {
+		__atomic_store_n(&t->nheld, n - 1, __ATOMIC_RELEASE);
+		*r = unlock(m);
+		if (RT_UNLIKELY(*r)) {
+			/* misuse seen by glibc: the release gets a stack
+			 * (an unwind may change errno) */
+			int saved = errno;
+
+			rt_emit_release(t, (uint64_t)m, HBT_OBJ_MUTEX, 0, *r,
+					0);
+			errno = saved;
+		} else if (RT_LIKELY(rt_emit_room(t, HBT_EVENT_MAX_BYTES))) {
+			t->pos += hbt_encode_release(t->pos, &t->codec,
+						     (uint64_t)m, HBT_OBJ_MUTEX,
+						     0, 0, 0);
+		}
+		done = true;
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->in_runtime--;
+	return done;
+}
+
+static __attribute__((noinline)) int
+rt_mutex_unlock_slow(pthread_mutex_t *m, int (*unlock)(pthread_mutex_t *))
+{
 	struct rt_thread *t;
 	uint32_t stack;
 	uint8_t op;
@@ -502,12 +645,30 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 
 	t = rt_enter_fast(&saved);
 	if (!t)
-		return real_pthread_mutex_unlock(m);
-	op = rt_releasing(t, rt_mutex_shadow(t, m), (uint64_t)m, &stack);
-	r = real_pthread_mutex_unlock(m);
+		return unlock(m);
+	/* first use of a mutex: its type (OBJ_INIT), even on misuse */
+	rt_mutex_shadow(t, m);
+	op = rt_releasing(t, (uint64_t)m, &stack);
+	r = unlock(m);
 	rt_emit_release(t, (uint64_t)m, HBT_OBJ_MUTEX, op, r, stack);
 	rt_leave_fast(t, saved);
 	return r;
+}
+
+int pthread_mutex_unlock(pthread_mutex_t *m)
+{
+	RT_REAL(int, pthread_mutex_unlock, NULL, pthread_mutex_t *);
+	struct rt_thread *t = rt_self;
+	int r;
+
+	/* HBTRACE_STACK_CACHE=0 turns the fast paths off too: then the
+	 * generic path writes the trace they are checked against */
+	if (RT_LIKELY(t && !t->in_runtime && !t->ended &&
+		      __atomic_load_n(&rt_active, __ATOMIC_RELAXED) &&
+		      rt_opts.stack_cache) &&
+	    rt_mutex_unlock_fast(t, m, real_pthread_mutex_unlock, &r))
+		return r;
+	return rt_mutex_unlock_slow(m, real_pthread_mutex_unlock);
 }
 
 /* ---- rwlock ----------------------------------------------------------- */
@@ -570,7 +731,7 @@ static int rt_rwlock_acquire(pthread_rwlock_t *l, uint8_t op,
 		       (op & HBT_OP_READ)
 			       ? (rt_try_fn)real_pthread_rwlock_tryrdlock
 			       : (rt_try_fn)real_pthread_rwlock_trywrlock,
-		       b, NULL);
+		       b, NULL, false);
 	rt_leave_fast(t, saved);
 	return r;
 }
@@ -682,7 +843,6 @@ int pthread_rwlock_unlock(pthread_rwlock_t *l)
 {
 	RT_REAL(int, pthread_rwlock_unlock, NULL, pthread_rwlock_t *);
 	struct rt_thread *t;
-	struct rt_shadow *sh;
 	uint32_t stack;
 	uint8_t op;
 	int saved, r;
@@ -690,8 +850,7 @@ int pthread_rwlock_unlock(pthread_rwlock_t *l)
 	t = rt_enter_fast(&saved);
 	if (!t)
 		return real_pthread_rwlock_unlock(l);
-	sh = rt_shadow_get_t(t, (uint64_t)l, HBT_OBJ_RWLOCK);
-	op = rt_releasing(t, sh, (uint64_t)l, &stack);
+	op = rt_releasing(t, (uint64_t)l, &stack);
 	r = real_pthread_rwlock_unlock(l);
 	rt_emit_release(t, (uint64_t)l, HBT_OBJ_RWLOCK, op, r, stack);
 	rt_leave_fast(t, saved);
@@ -750,7 +909,7 @@ int pthread_spin_lock(pthread_spinlock_t *s)
 	rt_check_self_deadlock(t, (void *)s, HBT_OBJ_SPIN);
 	r = rt_acquire(t, rt_shadow_get_t(t, (uint64_t)s, HBT_OBJ_SPIN),
 		       (void *)s, HBT_OBJ_SPIN, 0,
-		       (rt_try_fn)real_pthread_spin_trylock, &b, NULL);
+		       (rt_try_fn)real_pthread_spin_trylock, &b, NULL, false);
 	rt_leave_fast(t, saved);
 	return r;
 }
@@ -785,8 +944,7 @@ int pthread_spin_unlock(pthread_spinlock_t *s)
 	t = rt_enter_fast(&saved);
 	if (!t)
 		return real_pthread_spin_unlock(s);
-	op = rt_releasing(t, rt_shadow_get_t(t, (uint64_t)s, HBT_OBJ_SPIN),
-			  (uint64_t)s, &stack);
+	op = rt_releasing(t, (uint64_t)s, &stack);
 	r = real_pthread_spin_unlock(s);
 	rt_emit_release(t, (uint64_t)s, HBT_OBJ_SPIN, op, r, stack);
 	rt_leave_fast(t, saved);
@@ -909,7 +1067,6 @@ static void rt_cond_woken(struct rt_cond_wait_ctx *x, int r, uint8_t outcome)
 		ev.seq2 =
 			__atomic_load_n(&x->shm->acq_seq, __ATOMIC_RELAXED) + 1;
 		__atomic_store_n(&x->shm->acq_seq, ev.seq2, __ATOMIC_RELAXED);
-		__atomic_store_n(&x->shm->owner, t->serial, __ATOMIC_RELAXED);
 	}
 	rt_held_push(t, (uint64_t)x->m, HBT_OBJ_MUTEX, 0, x->stack);
 	rt_emit(t, &ev);
@@ -962,8 +1119,6 @@ static int rt_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint8_t op,
 	if (h) {
 		if (h->stack)
 			x.stack = h->stack;
-		if (x.shm)
-			__atomic_store_n(&x.shm->owner, 0, __ATOMIC_RELAXED);
 		rt_held_pop(t, (uint64_t)m);
 	}
 	pthread_cleanup_push(rt_cond_cancelled, &x);
@@ -1148,7 +1303,8 @@ static int rt_sem_acquire(sem_t *s, uint8_t op, const struct rt_block *b)
 	if (!t)
 		return rt_block_call(b, s);
 	r = rt_acquire(t, rt_shadow_get_t(t, (uint64_t)s, HBT_OBJ_SEM), s,
-		       HBT_OBJ_SEM, op, (rt_try_fn)real_sem_trywait, b, &err);
+		       HBT_OBJ_SEM, op, (rt_try_fn)real_sem_trywait, b, &err,
+		       false);
 	rt_leave(t, r ? err : saved);
 	return r;
 }

@@ -180,16 +180,10 @@ uint32_t rt_stack_intern(struct rt_thread *t, const uint64_t *frames,
  * as the stale word at the old slot differing from the cached pc; and a
  * call site on a stack that was unmapped and mapped again smaller at the
  * same address (coroutines) would read past it.  HBTRACE_STACK_CACHE=0
- * turns the cache off.
+ * turns the cache off.  The check is rt_scache_holds() (rt_priv.h),
+ * shared with the mutex fast path, which needs the id but not the frames.
  */
 #define RT_SCACHE_NONE UINT32_MAX /* entry.n of an uncacheable site */
-
-static inline unsigned rt_scache_slot(uintptr_t ra, uintptr_t cfa)
-{
-	uint64_t h = (ra ^ (cfa >> 4)) * 0x9e3779b97f4a7c15ull;
-
-	return (unsigned)(h >> 58) & (RT_SCACHE_SIZE - 1);
-}
 
 static uint32_t rt_stack_finish(struct rt_thread *t, uint32_t k)
 {
@@ -215,6 +209,7 @@ static uint32_t rt_stack_unwind_site(struct rt_thread *t, uintptr_t ra,
 	unw_cursor_t cur;
 	bool cacheable = skip <= 0 && depth <= RT_SCACHE_FRAMES;
 	int32_t off[RT_SCACHE_FRAMES];
+	uintptr_t pc[RT_SCACHE_FRAMES];
 
 	if (unw_getcontext(&uc) < 0 || unw_init_local(&cur, &uc) < 0)
 		return rt_stack_finish(t, 0);
@@ -237,8 +232,10 @@ static uint32_t rt_stack_unwind_site(struct rt_thread *t, uintptr_t ra,
 				 sp - cfa > INT32_MAX ||
 				 *(const uintptr_t *)(sp - 8) != ip)
 				cacheable = false;
-			else
+			else {
 				off[k] = (int32_t)(sp - cfa) - 8;
+				pc[k] = ip;
+			}
 		}
 		t->sframes[k++] = HBT_FRAME_FROM_PC(ip);
 	} while (k < depth && unw_step(&cur) > 0);
@@ -255,7 +252,7 @@ static uint32_t rt_stack_unwind_site(struct rt_thread *t, uintptr_t ra,
 		e->cfa = cfa;
 		e->n = k;
 		memcpy(e->off, off, k * sizeof(off[0]));
-		memcpy(e->fr, t->sframes, k * sizeof(e->fr[0]));
+		memcpy(e->pc, pc, k * sizeof(pc[0]));
 		e->id = id;
 	}
 	return id;
@@ -273,29 +270,23 @@ uint32_t rt_stack_here(struct rt_thread *t, int skip)
 		return 0;
 	if (RT_LIKELY(ra && (ra < rt_self_lo || ra >= rt_self_hi) &&
 		      rt_opts.stack_cache)) {
-		const struct rt_scache *e = &t->scache[rt_scache_slot(ra, cfa)];
+		struct rt_scache *e = &t->scache[rt_scache_slot(ra, cfa)];
 
-		if (RT_LIKELY(e->id && e->ra == ra && e->cfa == cfa &&
-			      skip <= 0)) {
+		if (RT_LIKELY(skip <= 0 && rt_scache_holds(e, ra, cfa))) {
 			uint32_t en = e->n;
 
 			for (k = 0; k < en; k++)
-				if (HBT_FRAME_FROM_PC(
-					    *(const uint64_t *)(cfa +
-								e->off[k])) !=
-				    e->fr[k])
-					break;
-			if (RT_LIKELY(k == en)) {
-				memcpy(frames, e->fr, en * sizeof(frames[0]));
-				t->nsframes = en;
-				return e->id;
-			}
+				frames[k] = HBT_FRAME_FROM_PC(e->pc[k]);
+			t->nsframes = en;
+			return e->id;
+		}
+		if (e->id && e->ra == ra && e->cfa == cfa && skip <= 0) {
 			/* another chain through the same site: refill a few
 			 * times, then give the site up (unw_backtrace) */
-			if (t->scache[rt_scache_slot(ra, cfa)].misses++ < 4)
+			if (e->misses++ < 4)
 				return rt_stack_unwind_site(t, ra, cfa, skip);
-			t->scache[rt_scache_slot(ra, cfa)].id = 0;
-			t->scache[rt_scache_slot(ra, cfa)].n = RT_SCACHE_NONE;
+			e->id = 0;
+			e->n = RT_SCACHE_NONE;
 		}
 		/* a cursor unwind costs far more than unw_backtrace (libunwind
 		 * validates every address it reads): only a site seen twice
@@ -304,14 +295,11 @@ uint32_t rt_stack_here(struct rt_thread *t, int skip)
 			if (e->n != RT_SCACHE_NONE && skip <= 0)
 				return rt_stack_unwind_site(t, ra, cfa, skip);
 		} else {
-			struct rt_scache *w =
-				&t->scache[rt_scache_slot(ra, cfa)];
-
-			w->id = 0;
-			w->ra = ra;
-			w->cfa = cfa;
-			w->n = 0;
-			w->misses = 0;
+			e->id = 0;
+			e->ra = ra;
+			e->cfa = cfa;
+			e->n = 0;
+			e->misses = 0;
 		}
 	}
 	n = unw_backtrace(pcs, rt_opts.stack_depth + 8);
