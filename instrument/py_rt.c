@@ -171,16 +171,10 @@ static bool py_debug_alloc_ahead(void)
 	char buf[4096], *p, *end, *pm;
 	bool dev = false, ignore_env = false;
 	ssize_t n;
-	int fd;
 
-	fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	n = rt_read_small_file("/proc/self/cmdline", buf, sizeof(buf));
+	if (n < 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
 	end = buf + n;
 	for (p = buf + strlen(buf) + 1; p < end; p += strlen(p) + 1) {
 		if (p[0] != '-' || !strcmp(p, "-c") || !strcmp(p, "-m") ||

@@ -253,6 +253,11 @@ RT_HIDDEN extern struct rt_options rt_opts;
  * safe before the trace exists: the bits are applied when it is made. */
 void rt_add_features(uint64_t features) RT_HIDDEN;
 
+/* Read a small file (a /proc/self entry) into buf, NUL-terminated; the
+ * length read, or -1.  One read(): no malloc, no stdio, safe in the
+ * watchdog and before the interpreter starts. */
+ssize_t rt_read_small_file(const char *path, char *buf, size_t size) RT_HIDDEN;
+
 /* Print a one-line message on stderr as "hbtrace: ..." without malloc. */
 void rt_warn(const char *fmt, ...) RT_HIDDEN
 	__attribute__((format(printf, 1, 2)));

@@ -391,6 +391,22 @@ void rt_add_features(uint64_t features)
 				  __ATOMIC_RELAXED);
 }
 
+ssize_t rt_read_small_file(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	return n;
+}
+
 void rt_header_flags(uint64_t set, uint64_t clear)
 {
 	if (!rt_hdr)

@@ -432,17 +432,9 @@ static bool rt_wd_alone(void)
 	char buf[512], *p;
 	unsigned int field;
 	long nthreads;
-	ssize_t n;
-	int fd;
 
-	fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
+	if (rt_read_small_file("/proc/self/stat", buf, sizeof(buf)) < 0)
 		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = 0;
 	/* "pid (comm) state ppid ...": comm may hold spaces and ')' */
 	p = strrchr(buf, ')');
 	if (!p || p[1] != ' ' || p[2] != 'Z')
