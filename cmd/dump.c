@@ -542,6 +542,10 @@ static int print_def(void *arg, const struct hbt_event *ev)
 		fprintf(f, "%" PRIu64 " name=%" PRIu64 " coro=%" PRIu64 "\n",
 			ev->obj, ev->arg, ev->arg2);
 		break;
+	case HBT_REC_STACK_FRAME:
+		fprintf(f, "sp=0x%" PRIx64 " stack=%" PRIu32 "\n", ev->obj,
+			ev->stack);
+		break;
 	default:
 		fprintf(f, "type=0x%02x string=%" PRIu64 "\n", ev->type,
 			ev->arg);

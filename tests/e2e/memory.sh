@@ -141,6 +141,16 @@ EOF
 	fi
 done
 
+# dump --defs shows the STACK_FRAME records the names come from
+if [ -s "$T/mem_stack.hbt" ]; then
+	if "$HBTRACE" dump --defs "$T/mem_stack.hbt" 2>&1 |
+		grep -Eq 'STACK_FRAME +sp=0x[0-9a-f]+ stack=[0-9]+$'; then
+		ok "mem-dump-stack-frame"
+	else
+		fail "mem-dump-stack-frame" "no STACK_FRAME sp=... in dump --defs"
+	fi
+fi
+
 # the stub runtime must load on its own: nothing undefined but libc's
 undef=$(nm -D --undefined-only "$B/libhbtrace-tsan.so" 2>/dev/null |
 	grep -v -e '@GLIBC' -e ' w ' || true)
