@@ -277,6 +277,27 @@ static void collect_traces(const char *list, const char *pattern, pid_t pid,
 	}
 }
 
+/*
+ * One line per trace, up to a screenful: a program started through a
+ * wrapper script (a pyenv shim runs a dozen execs before python) writes a
+ * trace per exec, and a page of paths would bury the report.
+ */
+#define RUN_LIST_MAX 8
+
+static void print_trace_paths(const struct path_list *l)
+{
+	size_t i, shown = l->n <= RUN_LIST_MAX ? l->n : RUN_LIST_MAX - 1;
+
+	for (i = 0; i < shown; i++)
+		fprintf(stderr, "hbtrace: trace written to %s\n", l->v[i]);
+	if (shown == l->n)
+		return;
+	fprintf(stderr,
+		"hbtrace: ... %zu more traces of forked and exec'ed "
+		"processes, the last %s\n",
+		l->n - shown, l->v[l->n - 1]);
+}
+
 /* Did the runtime stop the program for a live deadlock? */
 static bool any_deadlock(const struct path_list *l)
 {
@@ -393,8 +414,7 @@ int cmd_run(int argc, const char **argv)
 				    stdout);
 		fflush(stdout);
 	}
-	for (size_t i = 0; i < traces.n; i++)
-		fprintf(stderr, "hbtrace: trace written to %s\n", traces.v[i]);
+	print_trace_paths(&traces);
 	if (!traces.n && status != 127 && status != 126)
 		fprintf(stderr, "hbtrace: warning: no trace was written\n");
 	/* exit status 3 + the header flag: the runtime stopped a deadlock

@@ -40,6 +40,7 @@
 
 struct pt_task {
 	uint64_t id;
+	uint64_t parent; /* creating task, 0 = created outside a task */
 	uint32_t thread; /* where it last ran */
 	uint32_t create_stack;
 	uint32_t suspend_stack; /* where it last suspended */
@@ -201,6 +202,7 @@ static void pt_event(void *state, const struct hbt_event *ev)
 		if (t) {
 			t->create_stack = ev->stack;
 			t->thread = ev->thread;
+			t->parent = ev->obj2;
 		}
 		return;
 	case HBT_REC_TASK_STEP:
@@ -394,8 +396,8 @@ static int pt_report_left(struct analysis_ctx *ctx, struct pt_task *t)
 					  : "create task %s",
 			     tn ? tn : "?") < 0)
 			goto nomem;
-		err = an_add_step(f, ctx, t->thread ? t->thread : 1, 0, act,
-				  t->create_stack);
+		err = an_add_step(f, ctx, t->thread ? t->thread : 1,
+				  t->parent, act, t->create_stack);
 		free(act);
 		act = NULL;
 		if (err < 0)
