@@ -60,6 +60,16 @@ struct rt_thread {
 	uint32_t chunk_size;
 	uint32_t chunk_index;
 	struct hbt_codec_state codec;
+	/*
+	 * LOCK_REPEAT (the mutex fast paths, rt_pthread.c): rep_end is
+	 * t->pos right after the last ACQUIRE/RELEASE pair of rep_obj, or
+	 * after its LOCK_REPEAT (rep_counts, its count fields, then set);
+	 * the pair repeats while nothing else is written.  Cleared with the
+	 * chunk.  rep_acq_end: t->pos right after a candidate ACQUIRE.
+	 */
+	uint8_t *rep_end, *rep_acq_end, *rep_counts;
+	uint64_t rep_obj, rep_seq;
+	uint32_t rep_stack, rep_acq, rep_rel;
 
 	/* what the thread holds and waits for (watchdog, misuse checks) */
 	uint32_t nheld;

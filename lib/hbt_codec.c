@@ -106,6 +106,15 @@ size_t hbt_encode_event(uint8_t *start, struct hbt_codec_state *st,
 		p = hbt_put_uv(p, ev->seq);
 		p = hbt_put_uv(p, ev->stack);
 		break;
+	case HBT_REC_LOCK_REPEAT:
+		p = put_obj(p, st, ev->obj);
+		*p++ = ev->kind;
+		p = hbt_put_uv(p, ev->seq);
+		p = hbt_put_uv(p, ev->stack);
+		hbt_put_le32(p, (uint32_t)ev->arg);
+		hbt_put_le32(p + 4, (uint32_t)ev->arg2);
+		p += 8;
+		break;
 	case HBT_REC_BARRIER_LEAVE:
 		p = put_obj(p, st, ev->obj);
 		p = hbt_put_uv(p, ev->seq);
@@ -675,6 +684,26 @@ ssize_t hbt_decode_record(const uint8_t *p, const uint8_t *end,
 		ev->seq = get_uv(&c);
 		ev->seq2 = get_uv(&c);
 		break;
+	case HBT_REC_LOCK_REPEAT: {
+		const uint8_t *counts;
+
+		ev->obj = get_obj(&c, st);
+		ev->kind = get_u8(&c);
+		ev->seq = get_uv(&c);
+		ev->stack = get_u32(&c);
+		counts = get_bytes(&c, 8);
+		if (!counts)
+			break;
+		ev->arg = hbt_get_le32(counts);
+		ev->arg2 = hbt_get_le32(counts + 4);
+		/* what the writer's order of updates allows, nothing else:
+		 * released <= acquired <= released + 1, acquired >= 1, and
+		 * no counter running past 2^64 */
+		if (!ev->arg || ev->arg2 > ev->arg || ev->arg > ev->arg2 + 1 ||
+		    ev->seq == 0 || ev->seq > UINT64_MAX - ev->arg)
+			return -EPROTO;
+		break;
+	}
 	case HBT_REC_BARRIER_ARRIVE:
 		ev->obj = get_obj(&c, st);
 		ev->kind = HBT_OBJ_BARRIER;

@@ -93,6 +93,62 @@ static inline size_t hbt_encode_release(uint8_t *start,
 	return hbt_encode_finish(start, p, HBT_REC_RELEASE);
 }
 
+static inline void hbt_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static inline uint32_t hbt_get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+/*
+ * LOCK_REPEAT for an ACQUIRE(obj, kind, op 0, seq, stack) that repeats the
+ * thread's previous ACQUIRE/RELEASE pair of obj: acquired 1, released 0.
+ * *counts is set to the two count fields, which the caller then updates
+ * in place (hbt_repeat_store) as the pair repeats.
+ */
+static inline size_t hbt_encode_lock_repeat(uint8_t *start,
+					    struct hbt_codec_state *st,
+					    uint64_t obj, uint8_t kind,
+					    uint64_t seq, uint32_t stack,
+					    uint8_t **counts)
+{
+	uint8_t *p = start + 1;
+
+	p = hbt_put_sv(p, (int64_t)(obj - st->prev_obj));
+	st->prev_obj = obj;
+	*p++ = kind;
+	p = hbt_put_uv(p, seq);
+	p = hbt_put_uv(p, stack);
+	hbt_put_le32(p, 1);
+	hbt_put_le32(p + 4, 0);
+	*counts = p;
+	return hbt_encode_finish(start, p + 8, HBT_REC_LOCK_REPEAT);
+}
+
+/*
+ * Update one count of a published LOCK_REPEAT.  One 4-byte store on
+ * little-endian machines: a process killed between two instructions never
+ * leaves half a count.  Elsewhere four byte stores, which a kill can cut;
+ * the reader's count check then ends the stream there, as a cut.
+ */
+static inline void hbt_repeat_store(uint8_t *field, uint32_t v)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	__builtin_memcpy(field, &v, 4);
+#else
+	hbt_put_le32(field, v);
+#endif
+	/* not moved across the lock or unlock call by the compiler */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
 static inline size_t hbt_encode_request(uint8_t *start,
 					struct hbt_codec_state *st,
 					uint64_t obj, uint8_t kind, uint8_t op,

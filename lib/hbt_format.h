@@ -37,8 +37,9 @@
 #include <stdint.h>
 
 #define HBT_MAGIC	       "HBTRACE\0" /* 8 bytes at offset 0 */
-#define HBT_VERSION	       1
-#define HBT_MIN_READER_VERSION 1
+#define HBT_VERSION	       2
+/* 2: LOCK_REPEAT, which a version-1 reader would stop at */
+#define HBT_MIN_READER_VERSION 2
 #define HBT_HEADER_SIZE	       4096
 #define HBT_CHUNK_ALIGN	       4096
 #define HBT_CHUNK_MAGIC	       0x4b434248u /* "HBCK" little-endian */
@@ -250,6 +251,15 @@ enum hbt_record_type {
 	/* BARRIER_LEAVE: obj, uv arrival, uv err (0 or
 	 * PTHREAD_BARRIER_SERIAL_THREAD marker 1, else errno + 2) */
 	HBT_REC_BARRIER_LEAVE = 0x1a,
+	/* LOCK_REPEAT: obj, kind, uv seq, stack, then two 4-byte
+	 * little-endian counts, acquired and released.  Stands for
+	 * 'released' pairs ACQUIRE(obj, kind, op 0, seq + i, stack),
+	 * RELEASE(obj, kind, op 0, err 0, stack 0), i = 0, 1, ..., and one
+	 * more ACQUIRE when acquired = released + 1 (held when the stream
+	 * ends).  The writer updates the counts in place after the record
+	 * is published, acquired first, so a stream cut at any moment
+	 * still reads exactly the pairs that happened. */
+	HBT_REC_LOCK_REPEAT = 0x1b,
 
 	/* -- threads and processes ------------------------------------- */
 	/* THREAD_START: uv parent serial (0 for the first thread), uv tid,

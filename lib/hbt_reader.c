@@ -163,6 +163,13 @@ struct rthread {
 	uint64_t time_ns;
 	bool have_pending;
 	struct hbt_event pending;
+	/* a LOCK_REPEAT being handed out as its ACQUIRE/RELEASE events */
+	uint64_t rep_left; /* events still to come */
+	uint64_t rep_seq;  /* seq of the next ACQUIRE */
+	uint64_t rep_obj;
+	uint32_t rep_stack;
+	uint8_t rep_kind;
+	bool rep_release_next;
 
 	/* scheduling */
 	enum tstate state;
@@ -320,6 +327,7 @@ static const char *const record_type_names[256] = {
 	[HBT_REC_COND_WAKE] = "COND_WAKE",
 	[HBT_REC_BARRIER_ARRIVE] = "BARRIER_ARRIVE",
 	[HBT_REC_BARRIER_LEAVE] = "BARRIER_LEAVE",
+	[HBT_REC_LOCK_REPEAT] = "LOCK_REPEAT",
 	[HBT_REC_THREAD_START] = "THREAD_START",
 	[HBT_REC_THREAD_END] = "THREAD_END",
 	[HBT_REC_THREAD_CREATE] = "THREAD_CREATE",
@@ -887,8 +895,31 @@ static void cursor_enter_chunk(struct hbt_reader *r, struct rthread *t)
 	if (t->end < t->pos)
 		t->end = t->pos;
 	memset(&t->codec, 0, sizeof(t->codec));
+	t->rep_left = 0;
 	if (c->monotonic_ns >= r->hdr.start_monotonic_ns)
 		t->time_ns = c->monotonic_ns - r->hdr.start_monotonic_ns;
+}
+
+/*
+ * The next event of a LOCK_REPEAT: ACQUIRE and RELEASE by turns, the
+ * ACQUIREs with consecutive seqs, exactly as the runtime would have
+ * written them one by one (hbt_format.h).
+ */
+static void repeat_next(struct rthread *t)
+{
+	struct hbt_event *ev = &t->pending;
+
+	*ev = (struct hbt_event){
+		.type = t->rep_release_next ? HBT_REC_RELEASE : HBT_REC_ACQUIRE,
+		.kind = t->rep_kind,
+		.obj = t->rep_obj,
+	};
+	if (!t->rep_release_next) {
+		ev->seq = t->rep_seq++;
+		ev->stack = t->rep_stack;
+	}
+	t->rep_release_next = !t->rep_release_next;
+	t->rep_left--;
 }
 
 /*
@@ -900,6 +931,10 @@ static int cursor_next(struct hbt_reader *r, struct rthread *t)
 	for (;;) {
 		ssize_t n;
 
+		if (__builtin_expect(t->rep_left != 0, 0)) {
+			repeat_next(t);
+			break;
+		}
 		if (t->pos >= t->end) {
 			if (t->cur + 1 >= t->nchunks)
 				return 0;
@@ -942,11 +977,20 @@ static int cursor_next(struct hbt_reader *r, struct rthread *t)
 			if (t->pending.time_ns)
 				t->time_ns = t->pending.time_ns;
 			break;
+		case HBT_REC_LOCK_REPEAT:
+			t->rep_left = t->pending.arg + t->pending.arg2;
+			t->rep_seq = t->pending.seq;
+			t->rep_obj = t->pending.obj;
+			t->rep_stack = t->pending.stack;
+			t->rep_kind = t->pending.kind;
+			t->rep_release_next = false;
+			continue;
 		}
-		t->pending.thread = t->serial;
-		t->pending.time_ns = t->time_ns;
-		return 1;
+		break;
 	}
+	t->pending.thread = t->serial;
+	t->pending.time_ns = t->time_ns;
+	return 1;
 }
 
 /* ---- merge ------------------------------------------------------------- */

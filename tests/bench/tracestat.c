@@ -51,7 +51,11 @@ static void tstat_chunk(const uint8_t *p, const uint8_t *end,
 		else if (hbt_record_is_definition(ev.type))
 			c->def_bytes += (unsigned long long)n;
 		else {
-			c->events++;
+			/* a LOCK_REPEAT stands for its acquisitions and
+			 * releases, as the reader hands them out */
+			c->events += ev.type == HBT_REC_LOCK_REPEAT
+					     ? ev.arg + ev.arg2
+					     : 1;
 			c->event_bytes += (unsigned long long)n;
 		}
 		p += n;

@@ -60,6 +60,14 @@ static struct hbt_event sample(uint8_t type, uint64_t salt)
 		ev.err = 1;
 		ev.stack = 0;
 		break;
+	case HBT_REC_LOCK_REPEAT:
+		ev.obj = 0x601040 + salt;
+		ev.kind = HBT_OBJ_MUTEX;
+		ev.seq = 1000 + salt;
+		ev.stack = 9;
+		ev.arg = 70000 + salt % 2; /* held at the end, or not */
+		ev.arg2 = 70000;
+		break;
 	case HBT_REC_COND_WAIT:
 		ev.obj = 0x602000;
 		ev.obj2 = 0x601000;
@@ -228,6 +236,7 @@ static const uint8_t event_types[] = {
 	HBT_REC_COND_WAKE,
 	HBT_REC_BARRIER_ARRIVE,
 	HBT_REC_BARRIER_LEAVE,
+	HBT_REC_LOCK_REPEAT,
 	HBT_REC_THREAD_START,
 	HBT_REC_THREAD_END,
 	HBT_REC_THREAD_CREATE,
@@ -501,4 +510,59 @@ Test(codec, fast_path_refuses_what_the_checked_path_refuses)
 	st = (struct hbt_codec_state){0, 0};
 	cr_expect_eq(hbt_decode_record(buf, buf + sizeof(buf), &st, &ev),
 		     -EPROTO);
+}
+
+/* LOCK_REPEAT's counts: only what the writer's update order can leave */
+Test(codec, lock_repeat_counts_checked)
+{
+	static const struct {
+		uint32_t acq, rel;
+		bool ok;
+	} cases[] = {
+		{1, 0, true},  {1, 1, true},	{2, 1, true},
+		{0, 0, false}, {1, 2, false},	{3, 1, false},
+		{UINT32_MAX, UINT32_MAX, true}, {0, UINT32_MAX, false},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct hbt_codec_state enc = {0}, dec = {0};
+		struct hbt_event in = {.type = HBT_REC_LOCK_REPEAT,
+				       .obj = 0x601040,
+				       .kind = HBT_OBJ_MUTEX,
+				       .seq = 7,
+				       .stack = 3,
+				       .arg = cases[i].acq,
+				       .arg2 = cases[i].rel},
+				 out;
+		uint8_t buf[HBT_EVENT_MAX_BYTES] = {0};
+		size_t n = hbt_encode_event(buf, &enc, &in);
+		ssize_t got = hbt_decode_record(buf, buf + n, &dec, &out);
+
+		if (cases[i].ok) {
+			cr_expect_eq(got, (ssize_t)n, "case %zu", i);
+			cr_expect_eq(out.arg, cases[i].acq);
+			cr_expect_eq(out.arg2, cases[i].rel);
+		} else {
+			cr_expect_eq(got, -EPROTO, "case %zu", i);
+		}
+		/* cut anywhere inside: torn, never read as something else */
+		for (size_t cut = 1; cut < n; cut++) {
+			dec = (struct hbt_codec_state){0};
+			cr_expect_eq(hbt_decode_record(buf, buf + cut, &dec,
+						       &out),
+				     -EPROTO, "case %zu cut at %zu", i, cut);
+		}
+	}
+	/* a seq that would wrap past 2^64 while counting */
+	struct hbt_codec_state enc = {0}, dec = {0};
+	struct hbt_event in = {.type = HBT_REC_LOCK_REPEAT,
+			       .kind = HBT_OBJ_MUTEX,
+			       .seq = UINT64_MAX - 1,
+			       .arg = 3,
+			       .arg2 = 2},
+			 out;
+	uint8_t buf[HBT_EVENT_MAX_BYTES] = {0};
+	size_t n = hbt_encode_event(buf, &enc, &in);
+
+	cr_expect_eq(hbt_decode_record(buf, buf + n, &dec, &out), -EPROTO);
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * test_codec_fast.c - the runtime's inline encoders of ACQUIRE, RELEASE
- * and REQUEST write the same bytes as hbt_encode_event() and leave the
+ * test_codec_fast.c - the runtime's inline encoders of ACQUIRE, RELEASE,
+ * REQUEST and LOCK_REPEAT write the same bytes as hbt_encode_event() and leave the
  * codec state the same, over values that cross varint size boundaries.
  */
 #include <criterion/criterion.h>
@@ -98,4 +98,44 @@ Test(codec_fast, request_identical_and_decodes)
 	cr_assert_eq(out.type, HBT_REC_REQUEST);
 	cr_assert_eq(out.obj, ev.obj);
 	cr_assert_eq(out.stack, 300);
+}
+
+/* hbt_encode_lock_repeat, then its counts updated in place as the runtime
+ * does, decodes as hbt_encode_event's record with the final counts */
+Test(codec_fast, lock_repeat_identical_and_counts_in_place)
+{
+	struct hbt_codec_state s1 = {0}, s2 = {0}, d;
+	uint8_t b1[HBT_EVENT_MAX_BYTES], b2[HBT_EVENT_MAX_BYTES];
+	size_t i, j;
+
+	for (i = 0; i < sizeof(objs) / sizeof(objs[0]); i++) {
+		for (j = 0; j < sizeof(nums) / sizeof(nums[0]); j++) {
+			struct hbt_event ev = {0}, out;
+			uint8_t *counts = NULL;
+			size_t n1, n2;
+
+			ev.type = HBT_REC_LOCK_REPEAT;
+			ev.obj = objs[i];
+			ev.kind = HBT_OBJ_MUTEX;
+			ev.seq = (nums[j] >> 1) + 1;
+			ev.stack = (uint32_t)nums[(i + j) % 8];
+			ev.arg = 1;
+			d = s2;
+			n1 = hbt_encode_event(b1, &s1, &ev);
+			n2 = hbt_encode_lock_repeat(b2, &s2, ev.obj, ev.kind,
+						    ev.seq, ev.stack, &counts);
+			same(b1, n1, b2, n2);
+			cr_assert_eq(s1.prev_obj, s2.prev_obj);
+			cr_assert_eq(counts, b2 + n2 - 8);
+			hbt_repeat_store(counts + 4, 1);
+			hbt_repeat_store(counts, 2);
+			cr_assert_eq(hbt_decode_record(b2, b2 + n2, &d, &out),
+				     (ssize_t)n2, "obj %zu seq %zu", i, j);
+			cr_expect_eq(out.arg, 2);
+			cr_expect_eq(out.arg2, 1);
+			cr_expect_eq(out.obj, ev.obj);
+			cr_expect_eq(out.seq, ev.seq);
+			cr_expect_eq(out.stack, ev.stack);
+		}
+	}
 }

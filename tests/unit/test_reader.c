@@ -287,6 +287,76 @@ Test(reader, merge_follows_lock_order_not_file_order)
 	hbt_reader_close(r);
 }
 
+static void put_repeat(struct hbt_filewriter *w, uint32_t th, uint64_t obj,
+		       uint64_t seq, uint32_t acq, uint32_t rel)
+{
+	struct hbt_event ev = {.type = HBT_REC_LOCK_REPEAT,
+			       .kind = HBT_OBJ_MUTEX,
+			       .obj = obj,
+			       .seq = seq,
+			       .stack = 0,
+			       .arg = acq,
+			       .arg2 = rel};
+
+	cr_assert_eq(hbt_filewriter_event(w, th, &ev), 0);
+}
+
+/* LOCK_REPEAT reads as its ACQUIRE/RELEASE pairs, merged with others'
+ * acquisitions of the lock by seq, and a trailing ACQUIRE when held */
+Test(reader, lock_repeat_expands_in_lock_order)
+{
+	struct hbt_filewriter_opts o = {.chunk_size = 4096};
+	struct hbt_filewriter *w;
+	struct hbt_reader *r;
+	struct hbt_event evs[32];
+	const uint64_t L = 0x601040;
+
+	cr_assert_eq(hbt_filewriter_open(tpath("rep.hbt"), &o, &w), 0);
+	put_start(w, 1, 0);
+	put_repeat(w, 1, L, 1, 3, 3); /* acquisitions 1-3 */
+	put_repeat(w, 1, L, 5, 2, 1); /* 5, 6 (held at the end) */
+	cr_assert_eq(hbt_filewriter_flush_thread(w, 1), 0);
+	put_start(w, 2, 0);
+	ev_put(w, 2, HBT_REC_ACQUIRE, HBT_OBJ_MUTEX, L, 4);
+	ev_put(w, 2, HBT_REC_RELEASE, HBT_OBJ_MUTEX, L, 0);
+	put_end(w, 2);
+	cr_assert_eq(hbt_filewriter_close(w), 0);
+
+	cr_assert_eq(hbt_reader_open(tpath("rep.hbt"), &r), 0);
+	size_t n = read_all(r, evs, 32);
+	/* 2 starts, T1: 6 + 3, T2: 2 + end */
+	cr_assert_eq(n, 2 + 9 + 3, "%zu events", n);
+	uint64_t want_seq = 1;
+	size_t last_t2_rel = 0, first_acq5 = 0;
+	bool held = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct hbt_event *e = &evs[i];
+
+		if (e->type == HBT_REC_ACQUIRE) {
+			cr_expect_eq(e->seq, want_seq, "event %zu", i);
+			cr_expect_eq(e->obj, L);
+			cr_expect_eq(e->kind, HBT_OBJ_MUTEX);
+			cr_expect_eq(e->op, 0);
+			cr_expect(!held, "acquired while held at %zu", i);
+			if (e->seq == 5)
+				first_acq5 = i;
+			want_seq++;
+			held = true;
+		} else if (e->type == HBT_REC_RELEASE) {
+			cr_expect_eq(e->obj, L);
+			cr_expect(held, "released while free at %zu", i);
+			held = false;
+			if (e->thread == 2)
+				last_t2_rel = i;
+		}
+	}
+	cr_expect_eq(want_seq, 7);
+	cr_expect(held, "acquisition 6 is still held");
+	cr_expect_lt(last_t2_rel, first_acq5);
+	cr_expect_eq(hbt_reader_order_violations(r), 0);
+	hbt_reader_close(r);
+}
+
 Test(reader, merge_rwlock_barrier_cond)
 {
 	struct hbt_filewriter *w;
@@ -464,11 +534,11 @@ Test(reader, bad_input_errors)
 	buf = slurp(tpath("new.hbt"), &len);
 	memcpy(&h, buf, sizeof(h));
 	h.version = 3;
-	h.min_reader_version = 2;
+	h.min_reader_version = 3;
 	memcpy(buf, &h, sizeof(h));
 	write_file(tpath("new.hbt"), buf, len);
 	expect_open_error(tpath("new.hbt"), "trace format version 3 is newer "
-					    "than this hbtrace supports (1)");
+					    "than this hbtrace supports (2)");
 	free(buf);
 }
 
