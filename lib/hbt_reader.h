@@ -114,6 +114,12 @@ const char *hbt_reader_path(const struct hbt_reader *r);
 
 /* 1 = an event was stored, 0 = end of trace, <0 = error (message set). */
 int hbt_reader_next(struct hbt_reader *r, struct hbt_event *ev);
+/*
+ * The same, without the copy: *ev points into the reader and stays valid
+ * until the next call of hbt_reader_next(), _next_ref(), _rewind() or
+ * _close().  For the analyses' hot loop.
+ */
+int hbt_reader_next_ref(struct hbt_reader *r, const struct hbt_event **ev);
 
 /*
  * Load every definition now (one quick scan of the chunks, no merge), so
