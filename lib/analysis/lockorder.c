@@ -505,7 +505,10 @@ static void lo_pop_held(struct lo_state *s, struct lo_actor *a,
 	uint32_t i = (uint32_t)(h - a->held);
 
 	hb_snap_put(s->hb, h->snap);
-	memmove(&a->held[i], &a->held[i + 1], (a->nheld - i - 1) * sizeof(*h));
+	/* sections nest, so the innermost is the usual one: no call */
+	if (i + 1 < a->nheld)
+		memmove(&a->held[i], &a->held[i + 1],
+			(a->nheld - i - 1) * sizeof(*h));
 	a->nheld--;
 }
 
