@@ -1283,6 +1283,7 @@ static void apply(struct hbt_reader *r, uint32_t ti)
 		if (!o)
 			break;
 		if (kind_is_lock(ev->kind)) {
+			t->pending.objref = obj_ref(r, o) + 1;
 			/* seq 1 starts a new incarnation (re-initialized
 			 * at the same address); else counters only grow */
 			if (ev->seq > o->last_acq || ev->seq == 1)
@@ -1296,12 +1297,21 @@ static void apply(struct hbt_reader *r, uint32_t ti)
 		}
 		wake_obj(r, o);
 		break;
+	case HBT_REC_REQUEST:
+		/* no merge state changes; numbered for the analyses only */
+		if (!kind_is_lock(ev->kind))
+			break;
+		o = obj_get(r, ev->obj);
+		if (o)
+			t->pending.objref = obj_ref(r, o) + 1;
+		break;
 	case HBT_REC_RELEASE:
 		if (!kind_is_lock(ev->kind))
 			break;
 		o = obj_get(r, ev->obj);
 		if (!o)
 			break;
+		t->pending.objref = obj_ref(r, o) + 1;
 		release_lock(o, ti, ev->op, ev->err);
 		wake_obj(r, o);
 		break;

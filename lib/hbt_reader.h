@@ -56,6 +56,11 @@ struct hbt_event {
 	uint32_t data_len;
 	const uint8_t *data2; /* MODULE build id */
 	uint32_t data2_len;
+	/* Set by the merge, 0 elsewhere: a dense number (1, 2, ...) of
+	 * 'obj' for lock REQUEST, ACQUIRE and RELEASE, the same for every event
+	 * of that object within one pass, so an analysis can index an array
+	 * instead of hashing the address again.  Not part of the file. */
+	uint32_t objref;
 };
 
 struct hbt_frame {
