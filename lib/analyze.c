@@ -40,7 +40,7 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 	struct hbt_reader *r = NULL;
 	struct symbolizer *sym = NULL;
 	struct analysis_ctx ctx;
-	struct hbt_event ev;
+	const struct hbt_event *ev;
 	size_t i, n;
 	int ret;
 
@@ -75,9 +75,9 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 		}
 	}
 	/* The hot loop: one decode, then every interested analysis. */
-	while ((ret = hbt_reader_next(r, &ev)) > 0)
+	while ((ret = hbt_reader_next_ref(r, &ev)) > 0)
 		for (i = 0; i < nhandlers; i++)
-			handler[i](handler_state[i], &ev);
+			handler[i](handler_state[i], ev);
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot read trace '%s': %s", path,
 			 hbt_reader_error(r));

@@ -56,6 +56,11 @@ struct hbt_event {
 	uint32_t data_len;
 	const uint8_t *data2; /* MODULE build id */
 	uint32_t data2_len;
+	/* Set by the merge, 0 elsewhere: a dense number (1, 2, ...) of
+	 * 'obj' for lock REQUEST, ACQUIRE and RELEASE, the same for every event
+	 * of that object within one pass, so an analysis can index an array
+	 * instead of hashing the address again.  Not part of the file. */
+	uint32_t objref;
 };
 
 struct hbt_frame {
@@ -114,6 +119,12 @@ const char *hbt_reader_path(const struct hbt_reader *r);
 
 /* 1 = an event was stored, 0 = end of trace, <0 = error (message set). */
 int hbt_reader_next(struct hbt_reader *r, struct hbt_event *ev);
+/*
+ * The same, without the copy: *ev points into the reader and stays valid
+ * until the next call of hbt_reader_next(), _next_ref(), _rewind() or
+ * _close().  For the analyses' hot loop.
+ */
+int hbt_reader_next_ref(struct hbt_reader *r, const struct hbt_event **ev);
 
 /*
  * Load every definition now (one quick scan of the chunks, no merge), so

@@ -119,6 +119,18 @@ int64_t an_intern(struct u64map *map, uint64_t key, void **arr, uint32_t *n,
 	return (*n)++;
 }
 
+void an_ref_set(struct an_refmap *m, uint32_t ref, uint32_t idx)
+{
+	if (ref && an_grow((void **)&m->ix, &m->cap, ref, sizeof(*m->ix)) == 0)
+		m->ix[ref - 1] = idx + 1;
+}
+
+void an_refmap_free(struct an_refmap *m)
+{
+	free(m->ix);
+	memset(m, 0, sizeof(*m));
+}
+
 void an_tasks_free(struct an_tasks *t)
 {
 	free(t->running);

@@ -62,6 +62,24 @@ static inline uint32_t *u64map_find(const struct u64map *m, uint64_t key)
 uint32_t *u64map_put(struct u64map *m, uint64_t key, uint32_t val,
 		     bool *created);
 
+/*
+ * The reader's dense object numbers (hbt_event.objref) -> an analysis's
+ * own index + 1 (0 = not seen yet): an array look-up instead of a hash
+ * probe for the objects the merge numbered.
+ */
+struct an_refmap {
+	uint32_t *ix;
+	uint32_t cap;
+};
+
+static inline uint32_t an_ref_get(const struct an_refmap *m, uint32_t ref)
+{
+	return ref && ref <= m->cap ? m->ix[ref - 1] : 0;
+}
+/* Remember ref -> idx; out of memory only costs the fast path. */
+void an_ref_set(struct an_refmap *m, uint32_t ref, uint32_t idx);
+void an_refmap_free(struct an_refmap *m);
+
 /* Grow a malloc'ed array to hold at least 'need' elements of 'size'
  * bytes, zeroing the new room; 0 or -ENOMEM.  Doubles, so appends are
  * O(1) amortized. */

@@ -186,7 +186,10 @@ static void dl_pop(struct dl_actor *a, struct dl_held *h)
 {
 	uint32_t i = (uint32_t)(h - a->held);
 
-	memmove(&a->held[i], &a->held[i + 1], (a->nheld - i - 1) * sizeof(*h));
+	/* sections nest, so the innermost is the usual one: no call */
+	if (i + 1 < a->nheld)
+		memmove(&a->held[i], &a->held[i + 1],
+			(a->nheld - i - 1) * sizeof(*h));
 	a->nheld--;
 }
 

@@ -155,6 +155,7 @@ struct lo_state {
 	struct hb *hb;
 	struct an_tasks tasks;
 	struct u64map lock_map, actor_map, edge_map;
+	struct an_refmap refs; /* reader's objref -> locks index + 1 */
 	struct lo_lock *locks;
 	uint32_t nlocks, locks_cap;
 	struct lo_actor *actors;
@@ -221,6 +222,7 @@ static void lo_destroy(void *state)
 	free(s->adj);
 	free(s->adj_start);
 	u64map_free(&s->lock_map);
+	an_refmap_free(&s->refs);
 	u64map_free(&s->actor_map);
 	u64map_free(&s->edge_map);
 	an_tasks_free(&s->tasks);
@@ -245,6 +247,24 @@ static struct lo_lock *lo_lock_get(struct lo_state *s, uint64_t obj,
 		l->mtype = HBT_MUTEX_DEFAULT;
 	}
 	*idx = (uint32_t)i;
+	return l;
+}
+
+/* The lock of a REQUEST or ACQUIRE: numbered by the merge
+ * (hbt_event.objref), so mostly no hashing. */
+static inline struct lo_lock *
+lo_ev_lock(struct lo_state *s, const struct hbt_event *ev, uint32_t *idx)
+{
+	uint32_t ix = an_ref_get(&s->refs, ev->objref);
+	struct lo_lock *l;
+
+	if (ix) {
+		*idx = ix - 1;
+		return &s->locks[ix - 1];
+	}
+	l = lo_lock_get(s, ev->obj, ev->kind, idx);
+	if (l)
+		an_ref_set(&s->refs, ev->objref, *idx);
 	return l;
 }
 
@@ -505,7 +525,10 @@ static void lo_pop_held(struct lo_state *s, struct lo_actor *a,
 	uint32_t i = (uint32_t)(h - a->held);
 
 	hb_snap_put(s->hb, h->snap);
-	memmove(&a->held[i], &a->held[i + 1], (a->nheld - i - 1) * sizeof(*h));
+	/* sections nest, so the innermost is the usual one: no call */
+	if (i + 1 < a->nheld)
+		memmove(&a->held[i], &a->held[i + 1],
+			(a->nheld - i - 1) * sizeof(*h));
 	a->nheld--;
 }
 
@@ -545,7 +568,7 @@ static void lo_event(void *state, const struct hbt_event *ev)
 	case HBT_REC_REQUEST:
 		if (!an_kind_is_lock(ev->kind))
 			return;
-		l = lo_lock_get(s, ev->obj, ev->kind, &li);
+		l = lo_ev_lock(s, ev, &li);
 		a = l ? lo_actor_get(s, ev->thread,
 				     an_task_of(&s->tasks, ev->thread))
 		      : NULL;
@@ -562,7 +585,7 @@ static void lo_event(void *state, const struct hbt_event *ev)
 	case HBT_REC_ACQUIRE:
 		if (!an_kind_is_lock(ev->kind))
 			return;
-		l = lo_lock_get(s, ev->obj, ev->kind, &li);
+		l = lo_ev_lock(s, ev, &li);
 		a = l ? lo_actor_get(s, ev->thread,
 				     an_task_of(&s->tasks, ev->thread))
 		      : NULL;

@@ -89,6 +89,7 @@ struct mu_thread {
 struct mu_state {
 	struct an_tasks tasks;
 	struct u64map obj_map, seen;
+	struct an_refmap refs; /* reader's objref -> objs index + 1 */
 	struct mu_obj *objs;
 	uint32_t nobjs, objs_cap;
 	struct mu_thread *threads;
@@ -110,6 +111,7 @@ static void mu_destroy(void *state)
 	if (!s)
 		return;
 	u64map_free(&s->obj_map);
+	an_refmap_free(&s->refs);
 	u64map_free(&s->seen);
 	an_tasks_free(&s->tasks);
 	free(s->objs);
@@ -127,6 +129,22 @@ static inline struct mu_obj *mu_obj(struct mu_state *s, uint64_t obj,
 	uint32_t *v = u64map_find(&s->obj_map, obj);
 
 	return v ? &s->objs[*v] : mu_obj_new(s, obj, kind);
+}
+
+/* The object of a lock REQUEST, ACQUIRE or RELEASE: numbered by the
+ * merge (hbt_event.objref). */
+static inline struct mu_obj *mu_ev_obj(struct mu_state *s,
+				       const struct hbt_event *ev)
+{
+	uint32_t ix = an_ref_get(&s->refs, ev->objref);
+	struct mu_obj *o;
+
+	if (ix)
+		return &s->objs[ix - 1];
+	o = mu_obj(s, ev->obj, ev->kind);
+	if (o)
+		an_ref_set(&s->refs, ev->objref, (uint32_t)(o - s->objs));
+	return o;
 }
 
 static struct mu_obj *mu_obj_new(struct mu_state *s, uint64_t obj, uint8_t kind)
@@ -285,7 +303,7 @@ static void mu_event(void *state, const struct hbt_event *ev)
 		return;
 	case HBT_REC_REQUEST:
 		t = mu_thread(s, ev->thread);
-		o = t ? mu_obj(s, ev->obj, ev->kind) : NULL;
+		o = t ? mu_ev_obj(s, ev) : NULL;
 		if (!o)
 			return;
 		t->pending = ev->obj;
@@ -321,7 +339,7 @@ static void mu_event(void *state, const struct hbt_event *ev)
 		return;
 	case HBT_REC_ACQUIRE:
 		t = mu_thread(s, ev->thread);
-		o = t ? mu_obj(s, ev->obj, ev->kind) : NULL;
+		o = t ? mu_ev_obj(s, ev) : NULL;
 		if (!o)
 			return;
 		stack = ev->stack;
@@ -351,7 +369,7 @@ static void mu_event(void *state, const struct hbt_event *ev)
 	case HBT_REC_RELEASE:
 		if (!an_kind_is_lock(ev->kind))
 			return;
-		o = mu_obj(s, ev->obj, ev->kind);
+		o = mu_ev_obj(s, ev);
 		if (!o)
 			return;
 		mu_release(s, ev, o,

@@ -357,6 +357,63 @@ Test(reader, lock_repeat_expands_in_lock_order)
 	hbt_reader_close(r);
 }
 
+/* next_ref() hands out what next() copies, and numbers each lock once:
+ * the analyses index arrays by that number instead of the address. */
+Test(reader, next_ref_matches_next_and_numbers_locks)
+{
+	struct hbt_filewriter_opts o = {.chunk_size = 4096};
+	struct hbt_filewriter *w;
+	struct hbt_reader *r;
+	struct hbt_event evs[32], ev;
+	const struct hbt_event *p;
+	const uint64_t A = 0x601040, B = 0x601080, S = 0x602000;
+	uint32_t ref_a = 0, ref_b = 0;
+	size_t n, i;
+
+	cr_assert_eq(hbt_filewriter_open(tpath("ref.hbt"), &o, &w), 0);
+	ev_put(w, 1, HBT_REC_REQUEST, HBT_OBJ_MUTEX, A, 0);
+	ev_put(w, 1, HBT_REC_ACQUIRE, HBT_OBJ_MUTEX, A, 1);
+	ev_put(w, 1, HBT_REC_ACQUIRE, HBT_OBJ_MUTEX, B, 1);
+	ev_put(w, 1, HBT_REC_RELEASE, HBT_OBJ_MUTEX, B, 0);
+	ev_put(w, 1, HBT_REC_RELEASE, HBT_OBJ_MUTEX, A, 0);
+	ev_put(w, 1, HBT_REC_POST, HBT_OBJ_SEM, S, 1);
+	ev_put(w, 2, HBT_REC_ACQUIRE, HBT_OBJ_SEM, S, 1);
+	ev_put(w, 2, HBT_REC_ACQUIRE, HBT_OBJ_MUTEX, B, 2);
+	ev_put(w, 2, HBT_REC_RELEASE, HBT_OBJ_MUTEX, B, 0);
+	cr_assert_eq(hbt_filewriter_close(w), 0);
+
+	cr_assert_eq(hbt_reader_open(tpath("ref.hbt"), &r), 0);
+	n = read_all(r, evs, 32);
+	cr_assert_eq(n, 9);
+	cr_assert_eq(hbt_reader_rewind(r), 0);
+	for (i = 0; i < n; i++) {
+		cr_assert_eq(hbt_reader_next_ref(r, &p), 1);
+		ev = *p;
+		/* field by field: padding bytes are not the event */
+		cr_expect(ev.index == evs[i].index &&
+				  ev.thread == evs[i].thread &&
+				  ev.type == evs[i].type &&
+				  ev.kind == evs[i].kind &&
+				  ev.obj == evs[i].obj &&
+				  ev.seq == evs[i].seq &&
+				  ev.objref == evs[i].objref,
+			  "event %zu differs", i);
+		if (ev.kind != HBT_OBJ_MUTEX) {
+			cr_expect_eq(ev.objref, 0, "only locks are numbered");
+			continue;
+		}
+		cr_assert_neq(ev.objref, 0, "lock event %zu unnumbered", i);
+		uint32_t *ref = ev.obj == A ? &ref_a : &ref_b;
+
+		if (!*ref)
+			*ref = ev.objref;
+		cr_expect_eq(ev.objref, *ref, "one number per lock");
+	}
+	cr_expect_neq(ref_a, ref_b);
+	cr_assert_eq(hbt_reader_next_ref(r, &p), 0);
+	hbt_reader_close(r);
+}
+
 Test(reader, merge_rwlock_barrier_cond)
 {
 	struct hbt_filewriter *w;
