@@ -470,6 +470,7 @@ def _hbt_main():
     def patch_asyncio(asyncio):
         import weakref
         from asyncio import tasks, base_events, locks, queues, runners
+        from asyncio import futures
         import warnings
 
         PyTask = getattr(tasks, "_PyTask", None)
@@ -485,7 +486,29 @@ def _hbt_main():
         # way of making a task (create_task, ensure_future, gather,
         # TaskGroup, asyncio.run) goes through the module attribute
         # tasks.Task at call time.  sys.monitoring would be 3.12+ only.
-        class Task(PyTask):
+        #
+        # asyncio.Future is the C Future, and issubclass(Task, Future) must
+        # stay true, so the C Future is a second base.  Its methods and
+        # fields come after _PyFuture's in the MRO and are never reached
+        # (the C struct stays zeroed), and the C code that reads Future
+        # fields directly checks the exact type first, so it takes the
+        # generic method-call path for this Task as for any subclass.
+        CFuture = futures.Future
+        # _PyFuture (3.9+) raises a cancelled task's error from a local
+        # (exc = self._make_cancelled_error(); raise exc): error ->
+        # traceback -> frame -> error, a cycle that keeps everything the
+        # traceback reaches (an SSLContext in test_asyncio) until the next
+        # collection, where the C Future frees it at once.  Raised here
+        # straight from the call, no local holds it.
+        cancelled_error = hasattr(PyTask, "_make_cancelled_error")
+        bases = (PyTask,)
+        if isinstance(CFuture, type) and not issubclass(PyTask, CFuture):
+            bases = (PyTask, CFuture)
+
+        class Task(*bases):
+            if len(bases) > 1:
+                __dict__ = property(_h.obj_dict)
+
             def __init__(self, coro, *args, **kw):
                 self._hbt_id = tid = next(ids)
                 self._hbt_awaited = None
@@ -507,7 +530,8 @@ def _hbt_main():
                                self._hbt_cstack)
                 task_coros[id(coro)] = tid
                 live.add(self)
-                tl.last_created = self
+                if "last_created" in tl.__dict__:  # inside shield()
+                    tl.last_created = self
                 try:
                     cname = coro.__qualname__
                 except Exception:
@@ -534,6 +558,12 @@ def _hbt_main():
                         self._hbt_after_step(tid, t0, coro)
                     except Exception:
                         pass
+                    # as __step does: an error raised in the step has
+                    # __step's frame in its traceback, whose f_back is
+                    # this frame; holding the task and the error thrown
+                    # in here would make a cycle that only the collector
+                    # frees (the C Task makes none)
+                    self = exc = None
 
             def _Task__eager_start(self):
                 # 3.12+ eager_start: the first step runs here, not in
@@ -567,6 +597,7 @@ def _hbt_main():
                             _h.task_step(prev)
                     except Exception:
                         pass
+                    self = args = None  # no cycle, see _Task__step
 
             def _hbt_after_step(self, tid, t0, coro):
                 if self._state != "PENDING":
@@ -597,12 +628,16 @@ def _hbt_main():
                 if not self._hbt_taken and self._state != "PENDING":
                     self._hbt_taken = True
                     _h.task_taken(self._hbt_id)
+                if self._state == "CANCELLED" and cancelled_error:
+                    raise self._make_cancelled_error()
                 return PyTask.result(self)
 
             def exception(self):
                 if not self._hbt_taken and self._state != "PENDING":
                     self._hbt_taken = True
                     _h.task_taken(self._hbt_id)
+                if self._state == "CANCELLED" and cancelled_error:
+                    raise self._make_cancelled_error()
                 return PyTask.exception(self)
 
             def __del__(self):
@@ -632,6 +667,26 @@ def _hbt_main():
             for c in getattr(w, "_children", ()) or ():
                 if hasattr(c, "_hbt_id"):
                     _h.task_await(tid, c._hbt_id, 1, st)
+
+        # a C Future field that _PyFuture keeps in the instance dict but
+        # declares no class default for (_callbacks): the C getset would
+        # shadow the dict and refuse the assignment in _PyFuture.__init__
+        class DictOnly(object):
+            __slots__ = ("name",)
+
+            def __init__(self, name):
+                self.name = name
+
+            def __get__(self, obj, cls=None):
+                if obj is None:
+                    return self
+                raise AttributeError(self.name)
+
+        if len(bases) > 1:
+            for n, v in list(vars(CFuture).items()):
+                if hasattr(v, "__set__") and \
+                        not any(n in vars(k) for k in PyTask.__mro__[:-1]):
+                    setattr(Task, n, DictOnly(n))
 
         tasks.Task = Task
         asyncio.Task = Task
@@ -741,11 +796,22 @@ def _hbt_main():
         o_shield = tasks.shield
 
         def shield(arg, *a, **k):
-            tl.last_created = None
-            outer = o_shield(arg, *a, **k)
+            # the task shield() makes, caught only while it runs: a task
+            # held in the thread's state after that would outlive the
+            # program's last reference to it (its __del__, its frames)
+            d = tl.__dict__
+            saved = d.get("last_created", False)
+            d["last_created"] = None
             try:
-                inner = [arg] if hasattr(arg, "_hbt_id") else \
-                    [tl.__dict__.get("last_created")]
+                outer = o_shield(arg, *a, **k)
+                made = d.get("last_created")
+            finally:
+                if saved is False:
+                    d.pop("last_created", None)
+                else:
+                    d["last_created"] = saved  # a shield() inside one
+            try:
+                inner = [arg] if hasattr(arg, "_hbt_id") else [made]
                 if inner[0] is not None and outer is not inner[0]:
                     outer._hbt_inner = inner[0]
                     await_edges(inner, 2)
@@ -785,7 +851,18 @@ def _hbt_main():
             def handoff(*a):
                 _h.ev(ACQUIRE, key, K_HANDOFF, 0, 1, 0)
                 return callback(*a)
-            return o_cst(self, handoff, *args, **kw)
+            h = o_cst(self, handoff, *args, **kw)
+            try:
+                # debug mode: the original drops its own frame from the
+                # Handle's source traceback; drop this wrapper's too, so
+                # it ends in the caller as without hbtrace
+                tb = h._source_traceback
+                if tb and tb[-1][0] == \
+                        call_soon_threadsafe.__code__.co_filename:
+                    del tb[-1]
+            except Exception:
+                pass
+            return h
 
         BL.call_soon_threadsafe = call_soon_threadsafe
         o_rie = BL.run_in_executor

@@ -1040,6 +1040,15 @@ static py_object *py_f_is_user(py_object *self, py_object *arg)
 	return py_ret_u(py_file_is_user(s));
 }
 
+/* obj_dict(obj): the instance dict, for the front-end's Task.__dict__.
+ * Python's own __dict__ getter refuses a class whose bases mix a pure
+ * Python class with a static C type that has a dict (the C Future before
+ * 3.12); the generic getter has no such check. */
+static py_object *py_f_obj_dict(py_object *self, py_object *arg)
+{
+	return py_api.PyObject_GenericGetDict(arg, NULL);
+}
+
 /* deadlock(thread_obj_pairs...): DEADLOCK records for a cycle the
  * front-end found (tasks waiting on each other, or the loop thread on a
  * lock a suspended task holds), one per waiting lock. */
@@ -1331,6 +1340,7 @@ static struct py_method_def py_methods[] = {
 	{"now", (void *)py_f_now, PY_METH_NOARGS, NULL},
 	{"config", (void *)py_f_config, PY_METH_FASTCALL, NULL},
 	{"is_user", (void *)py_f_is_user, PY_METH_O, NULL},
+	{"obj_dict", (void *)py_f_obj_dict, PY_METH_O, NULL},
 	{"deadlock", (void *)py_f_deadlock, PY_METH_FASTCALL, NULL},
 	{NULL, NULL, 0, NULL},
 };

@@ -65,6 +65,7 @@ static bool py_api_resolve(void)
 		M(PyUnicode_InternFromString),
 		M(PyObject_GetAttr),
 		M(PyObject_SetAttr),
+		M(PyObject_GenericGetDict),
 		M(PyObject_Str),
 		M(Py_IncRef),
 		M(Py_DecRef),

@@ -78,6 +78,7 @@ struct py_api {
 	py_object *(*PyUnicode_InternFromString)(const char *);
 	py_object *(*PyObject_GetAttr)(py_object *, py_object *);
 	int (*PyObject_SetAttr)(py_object *, py_object *, py_object *);
+	py_object *(*PyObject_GenericGetDict)(py_object *, void *);
 	py_object *(*PyObject_Str)(py_object *);
 	void (*Py_IncRef)(py_object *);
 	void (*Py_DecRef)(py_object *);

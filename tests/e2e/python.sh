@@ -163,6 +163,14 @@ got=$(cd "$ROOT/testdata/py" && timeout 60 "$HBTRACE" run --no-report \
 if [ "$got" = "$want" ]; then ok "python-executor-passthrough"; else
 	fail "python-executor-passthrough" "'$got' under hbtrace, '$want' natively"; fi
 
+# asyncio as natively: Task is a Future, never-retrieved exceptions are
+# logged, Handle source tracebacks end in the caller, no extra cycles
+want=$(cd "$ROOT/testdata/py" && "$py" asyncio_as_native.py 2>/dev/null)
+got=$(cd "$ROOT/testdata/py" && timeout 60 "$HBTRACE" run --no-report \
+	-o "$E2E_TMP/aio.%p.hbt" -- "$py" asyncio_as_native.py 2>/dev/null)
+if [ "$got" = "$want" ]; then ok "python-asyncio-as-native"; else
+	fail "python-asyncio-as-native" "'$got' under hbtrace, '$want' natively"; fi
+
 # threading.Lock and RLock keep their __module__ (CPython's check__all__)
 code='import threading; print(threading.Lock.__module__, threading.RLock.__module__)'
 want=$("$py" -c "$code" 2>&1)
