@@ -64,8 +64,8 @@ struct rt_thread {
 	 * LOCK_REPEAT (the mutex fast paths, rt_pthread.c): rep_end is
 	 * t->pos right after the last ACQUIRE/RELEASE pair of rep_obj, or
 	 * after its LOCK_REPEAT (rep_counts, its count fields, then set);
-	 * the pair repeats while nothing else is written.  Cleared with the
-	 * chunk.  rep_acq_end: t->pos right after a candidate ACQUIRE.
+	 * the pair repeats while nothing else is written.  Cleared when a
+	 * chunk starts (rt_chunk_next).  rep_acq_end: t->pos right after a candidate ACQUIRE.
 	 */
 	uint8_t *rep_end, *rep_acq_end, *rep_counts;
 	uint64_t rep_obj, rep_seq;

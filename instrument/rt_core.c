@@ -434,7 +434,6 @@ static void rt_chunk_close(struct rt_thread *t)
 		return;
 	munmap(t->chunk, t->chunk_size);
 	t->chunk = t->pos = t->limit = NULL;
-	t->rep_end = t->rep_acq_end = t->rep_counts = NULL;
 }
 
 /* Open the thread's next chunk with room for at least 'need' bytes. */
@@ -491,6 +490,9 @@ static int rt_chunk_next(struct rt_thread *t, size_t need)
 	/* keep one zero byte at the end: the END marker of a full chunk */
 	t->limit = (uint8_t *)p + size - 1;
 	memset(&t->codec, 0, sizeof(t->codec));
+	/* the only place t->pos enters a chunk (rt_chunk_close and the fork
+	 * reset leave it NULL, and nothing is written without a chunk): a
+	 * LOCK_REPEAT run never spans two */
 	t->rep_end = t->rep_acq_end = t->rep_counts = NULL;
 	return 0;
 }
@@ -926,7 +928,6 @@ void rt_fork_child_reset(int parent_pid)
 		if (t->chunk)
 			munmap(t->chunk, t->chunk_size);
 		t->chunk = t->pos = t->limit = NULL;
-		t->rep_end = t->rep_acq_end = t->rep_counts = NULL;
 		if (t != self)
 			t->ended = true;
 		__atomic_store_n(&rt_threads[i], NULL, __ATOMIC_RELAXED);
