@@ -18,6 +18,7 @@
  * objects are kept alive by a reference from the cache so their address
  * cannot be reused for another code object.
  */
+#include <dlfcn.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1137,20 +1138,31 @@ static bool py_code_is_user(py_object *code)
 	return user;
 }
 
+/* The entry of a code object seen before, or NULL. */
+static struct py_tcode *py_tcode_find(py_object *code)
+{
+	uint32_t j;
+
+	if (!py_tcodes_cap)
+		return NULL;
+	j = (uint32_t)py_hash((uintptr_t)code) & (py_tcodes_cap - 1);
+	while (py_tcodes[j].code) {
+		if (py_tcodes[j].code == code)
+			return &py_tcodes[j];
+		j = (j + 1) & (py_tcodes_cap - 1);
+	}
+	return NULL;
+}
+
 static struct py_tcode *py_tcode_of(py_object *code)
 {
 	struct py_tcode *tc;
 	py_object *r;
 	uint32_t j;
 
-	if (py_tcodes_cap) {
-		j = (uint32_t)py_hash((uintptr_t)code) & (py_tcodes_cap - 1);
-		while (py_tcodes[j].code) {
-			if (py_tcodes[j].code == code)
-				return &py_tcodes[j];
-			j = (j + 1) & (py_tcodes_cap - 1);
-		}
-	}
+	tc = py_tcode_find(code);
+	if (tc)
+		return tc;
 	if ((py_tcodes_n + 1) * 2 > py_tcodes_cap && !py_tcode_grow())
 		return NULL;
 	j = (uint32_t)py_hash((uintptr_t)code) & (py_tcodes_cap - 1);
@@ -1259,11 +1271,107 @@ static py_object *py_f_trace_config(py_object *self, py_object *const *a,
 	return py_ret_none();
 }
 
+/* ---- 3.11: code that is not the user's runs untraced ------------------
+ *
+ * Why: in 3.11 a trace function puts every frame of its thread into the
+ * interpreter's tracing mode, where each instruction takes the slow
+ * dispatch path with its specialization undone; f_trace_lines = False
+ * only spares the call into py_tracefunc.  The event loop and the
+ * standard library run most instructions of an asyncio program, and there
+ * is nothing to record in them.  A PEP 523 frame evaluator sees every
+ * frame start and every coroutine resume (with one installed, 3.11 no
+ * longer inlines Python-to-Python calls) and runs code that is not the
+ * user's with the thread's _PyCFrame.use_tracing byte at 0:
+ * _PyEval_EvalFrameDefault copies that byte into the new frame's own
+ * _PyCFrame and, when it returns, back into the caller's, which the
+ * evaluator then restores.  Code not classified yet runs traced, so that
+ * py_tracefunc's call event classifies it.  The offsets are those of
+ * every 3.11 release (PyThreadState is in the public cpython/pystate.h;
+ * _PyInterpreterFrame's leading fields in internal/pycore_frame.h);
+ * 3.8-3.10 have no such byte and 3.12+ a different mechanism (PEP 669),
+ * so they keep plain tracing.  HBTRACE_PY_FAST_EVAL=0 turns this off.
+ */
+#define PY311_TS_TRACING     44 /* int tracing: inside a trace call */
+#define PY311_TS_CFRAME	     56 /* _PyCFrame *cframe; use_tracing first */
+#define PY311_TS_C_TRACEFUNC 72 /* Py_tracefunc c_tracefunc */
+#define PY311_FRAME_F_CODE   32 /* _PyInterpreterFrame.f_code */
+
+typedef py_object *(*py_eval_frame_fn)(void *tstate, void *frame,
+				       int throwflag);
+static py_eval_frame_fn py_eval_default;
+
+static inline bool py311_traced_by_us(char *tstate)
+{
+	return *(void **)(tstate + PY311_TS_C_TRACEFUNC) ==
+	       (void *)py_tracefunc;
+}
+
+static py_object *py311_eval_frame(void *ts, void *frame, int throwflag)
+{
+	char *tstate = ts;
+	struct py_tcode *tc;
+	uint8_t *use, saved, want;
+	py_object *r;
+
+	if (!py311_traced_by_us(tstate) || *(int *)(tstate + PY311_TS_TRACING))
+		return py_eval_default(ts, frame, throwflag);
+	tc = py_tcode_find(*(py_object **)((char *)frame + PY311_FRAME_F_CODE));
+	want = tc && !tc->user ? 0 : 255;
+	use = *(uint8_t **)(tstate + PY311_TS_CFRAME);
+	saved = *use;
+	if (saved == want)
+		return py_eval_default(ts, frame, throwflag);
+	*use = want;
+	r = py_eval_default(ts, frame, throwflag);
+	/* the callee copied its byte back into the caller's _PyCFrame; a
+	 * trace function changed meanwhile (settrace) keeps what it set */
+	if (py311_traced_by_us(tstate))
+		**(uint8_t **)(tstate + PY311_TS_CFRAME) = saved;
+	return r;
+}
+
+static void py311_eval_install(void)
+{
+	static bool tried;
+	const unsigned long *version;
+	void *(*interp_get)(void);
+	void *(*eval_get)(void *);
+	void (*eval_set)(void *, py_eval_frame_fn);
+	const char *env = getenv("HBTRACE_PY_FAST_EVAL");
+	void *interp;
+
+	if (tried)
+		return;
+	tried = true;
+	if (env && !strcmp(env, "0"))
+		return;
+	version = dlsym(RTLD_DEFAULT, "Py_Version"); /* 3.11+ */
+	if (!version || (*version >> 16) != 0x030b)
+		return;
+	py_eval_default = (py_eval_frame_fn)dlsym(RTLD_DEFAULT,
+						  "_PyEval_EvalFrameDefault");
+	interp_get =
+		(void *(*)(void))dlsym(RTLD_DEFAULT, "PyInterpreterState_Get");
+	eval_get = (void *(*)(void *))dlsym(
+		RTLD_DEFAULT, "_PyInterpreterState_GetEvalFrameFunc");
+	eval_set = (void (*)(void *, py_eval_frame_fn))dlsym(
+		RTLD_DEFAULT, "_PyInterpreterState_SetEvalFrameFunc");
+	if (!py_eval_default || !interp_get || !eval_get || !eval_set)
+		return;
+	interp = interp_get();
+	/* someone else's evaluator (a debugger, a JIT): leave it alone */
+	if (eval_get(interp) != (void *)py_eval_default)
+		return;
+	eval_set(interp, py311_eval_frame);
+}
+
 /* trace_on(): trace the calling thread */
 static py_object *py_f_trace_on(py_object *self, py_object *unused)
 {
-	if (py_table_fn)
+	if (py_table_fn) {
+		py311_eval_install();
 		py_api.PyEval_SetTrace(py_tracefunc, NULL);
+	}
 	return py_ret_none();
 }
 
