@@ -1150,6 +1150,21 @@ def _hbt_main():
         Q.task_done = q_task_done
         Q.join = q_join
 
+        # The hot ones in C (py_aio.c): uncontended `async with` on a Lock
+        # or Semaphore, queue put/get/task_done.  Whatever the C code does
+        # not handle it passes to the original, which comes back through
+        # the Python wrappers above.
+        try:
+            fast = _h.aio_install(
+                tl, L, S, locks.BoundedSemaphore, Q,
+                L.__aenter__, L.__aexit__, S.__aenter__, S.__aexit__,
+                o_put, o_get, o_tdone, join_key)
+        except Exception:
+            fast = None
+        if fast is not None:
+            (L.__aenter__, L.__aexit__, S.__aenter__, S.__aexit__,
+             Q.put_nowait, Q.get_nowait, Q.task_done) = fast
+
         # where a task blocks the loop: time.sleep inside a step
         import time
         o_sleep = time.sleep

@@ -443,7 +443,7 @@ static py_object *py_frame_back(py_object *f)
 	return b;
 }
 
-static uint32_t py_stack_here(struct rt_thread *t)
+uint32_t py_stack_here(struct rt_thread *t)
 {
 	struct py_stack_acc a = {.n = 0};
 	py_object *f = py_api.PyEval_GetFrame(), *next, *code;
@@ -1450,6 +1450,7 @@ static struct py_method_def py_methods[] = {
 	{"is_user", (void *)py_f_is_user, PY_METH_O, NULL},
 	{"obj_dict", (void *)py_f_obj_dict, PY_METH_O, NULL},
 	{"deadlock", (void *)py_f_deadlock, PY_METH_FASTCALL, NULL},
+	{"aio_install", (void *)py_aio_install, PY_METH_FASTCALL, NULL},
 	{NULL, NULL, 0, NULL},
 };
 

@@ -80,6 +80,14 @@ static bool py_api_resolve(void)
 		M(PyList_GetItem),
 		M(PyEval_SetTrace),
 		M(PyObject_CallFunctionObjArgs),
+		M(PyObject_IsTrue),
+		M(PyDict_GetItem),
+		M(PyDict_SetItem),
+		M(PyLong_AsLongLong),
+		M(PyLong_FromLongLong),
+		M(PyTuple_Pack),
+		O(PyType_FromSpec),
+		O(PyDescr_NewMethod),
 #undef M
 #undef O
 	};
@@ -93,7 +101,9 @@ static bool py_api_resolve(void)
 	py_api.none = py_sym("_Py_NoneStruct");
 	py_api.long_type = py_sym("PyLong_Type");
 	py_api.false_obj = py_sym("_Py_FalseStruct");
-	return py_api.none && py_api.long_type && py_api.false_obj;
+	py_api.true_obj = py_sym("_Py_TrueStruct");
+	return py_api.none && py_api.long_type && py_api.false_obj &&
+	       py_api.true_obj;
 }
 
 /* Run the embedded bootstrap in a fresh namespace.  GIL held. */

@@ -43,6 +43,24 @@ struct py_method_def {
 #define PY_API_VERSION	 1013
 #define PY_FILE_INPUT	 257
 
+/* PyType_FromSpec (stable ABI): slot numbers from typeslots.h */
+struct py_type_slot {
+	int slot;
+	void *pfunc;
+};
+
+struct py_type_spec {
+	const char *name;
+	int basicsize, itemsize;
+	unsigned int flags;
+	struct py_type_slot *slots;
+};
+
+#define PY_TP_ITER	   62
+#define PY_TP_ITERNEXT	   63
+#define PY_AM_AWAIT	   77
+#define PY_TPFLAGS_DEFAULT (1u << 18) /* HAVE_VERSION_TAG; ignored in 3.13 */
+
 struct py_module_def {
 	py_object ob_base;
 	void *m_init;
@@ -95,9 +113,19 @@ struct py_api {
 					py_object *),
 				py_object *);
 	py_object *(*PyObject_CallFunctionObjArgs)(py_object *, ...);
+	int (*PyObject_IsTrue)(py_object *);
+	py_object *(*PyDict_GetItem)(py_object *, py_object *);
+	int (*PyDict_SetItem)(py_object *, py_object *, py_object *);
+	long long (*PyLong_AsLongLong)(py_object *);
+	py_object *(*PyLong_FromLongLong)(long long);
+	py_object *(*PyTuple_Pack)(ssize_t, ...);
+	/* for py_aio.c's fast paths; without them it stays off */
+	py_object *(*PyType_FromSpec)(struct py_type_spec *);
+	py_object *(*PyDescr_NewMethod)(py_object *, struct py_method_def *);
 	py_object *none;      /* &_Py_NoneStruct */
 	void *long_type;      /* &PyLong_Type */
 	py_object *false_obj; /* &_Py_FalseStruct */
+	py_object *true_obj;  /* &_Py_TrueStruct */
 };
 
 extern struct py_api py_api __attribute__((visibility("hidden")));
@@ -105,6 +133,17 @@ extern struct py_api py_api __attribute__((visibility("hidden")));
 /* Create the _hbtrace module and register it in sys.modules; 0 or -1
  * (Python error cleared). GIL held. */
 int py_mod_install(void) __attribute__((visibility("hidden")));
+
+struct rt_thread;
+
+/* Id of the current Python stack (user frames), defining what it needs
+ * (py_mod.c).  Inside rt_enter(). */
+uint32_t py_stack_here(struct rt_thread *t) __attribute__((visibility("hidden")));
+
+/* _hbtrace.aio_install(...): the C fast paths of asyncio's Lock,
+ * Semaphore and Queue methods (py_aio.c). */
+py_object *py_aio_install(py_object *self, py_object *const *a, ssize_t n)
+	__attribute__((visibility("hidden")));
 
 /* The embedded bootstrap source (py_boot.c). */
 extern const char py_boot_source[] __attribute__((visibility("hidden")));

@@ -1,4 +1,5 @@
 # expect: none
+# requires: 3.9
 # sem_release_n.py - Semaphore.release(3) wakes three waiters: the trace
 # must merge in recorded order (one POST per unit released).
 import threading

@@ -15,12 +15,18 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 export HBTRACE_LOOP_STALL_MS=300
 PY_JSON=/usr/bin/python3 # parses reports; any python3 will do
 
+# HBT_E2E_PYTHONS="/path/python3 ..." replaces the two (to try 3.8-3.12)
 pythons=()
-[ -x /usr/bin/python3 ] && pythons+=(/usr/bin/python3)
-newest=$(ls /root/.pyenv/versions 2>/dev/null | grep -E '^3\.[0-9]+\.[0-9]+$' |
-	sort -V | tail -1)
-if [ -n "$newest" ] && [ -x "/root/.pyenv/versions/$newest/bin/python3" ]; then
-	pythons+=("/root/.pyenv/versions/$newest/bin/python3")
+if [ -n "${HBT_E2E_PYTHONS:-}" ]; then
+	read -r -a pythons <<<"$HBT_E2E_PYTHONS"
+else
+	[ -x /usr/bin/python3 ] && pythons+=(/usr/bin/python3)
+	newest=$(ls /root/.pyenv/versions 2>/dev/null |
+		grep -E '^3\.[0-9]+\.[0-9]+$' | sort -V | tail -1)
+	if [ -n "$newest" ] &&
+		[ -x "/root/.pyenv/versions/$newest/bin/python3" ]; then
+		pythons+=("/root/.pyenv/versions/$newest/bin/python3")
+	fi
 fi
 
 # summary FILE.hbt -> "kind=n,kind=n" sorted, or "none"
