@@ -177,6 +177,13 @@ got=$(cd "$ROOT/testdata/py" && timeout 60 "$HBTRACE" run --no-report \
 if [ "$got" = "$want" ]; then ok "python-asyncio-as-native"; else
 	fail "python-asyncio-as-native" "'$got' under hbtrace, '$want' natively"; fi
 
+# asyncio locks and queues as natively where py_aio.c takes the fast path
+want=$(cd "$ROOT/testdata/py" && "$py" aio_fastpath_semantics.py 2>&1)
+got=$(cd "$ROOT/testdata/py" && timeout 60 "$HBTRACE" run --no-report \
+	-o "$E2E_TMP/fast.%p.hbt" -- "$py" aio_fastpath_semantics.py 2>/dev/null)
+if [ "$got" = "$want" ]; then ok "python-aio-fastpath-semantics"; else
+	fail "python-aio-fastpath-semantics" "'$got' under hbtrace, '$want' natively"; fi
+
 # threading.Lock and RLock keep their __module__ (CPython's check__all__)
 code='import threading; print(threading.Lock.__module__, threading.RLock.__module__)'
 want=$("$py" -c "$code" 2>&1)
