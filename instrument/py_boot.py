@@ -1142,9 +1142,14 @@ def _hbt_main():
             o_tdone(self)  # raises ValueError when called too often
             _h.ev(POST, join_key(self), K_QUEUE, OP_BCAST, 1, 0)
 
+        # join() of a queue that never saw task_done() returns at once
+        # and is ordered after no one: an ACQUIRE there would wait for a
+        # POST that never comes and stall the reader's merge
         async def q_join(self):
             r = await o_join(self)
-            _h.ev(ACQUIRE, join_key(self), K_QUEUE, 0, 1, 0)
+            k = self.__dict__.get("_hbt_join")
+            if k is not None:
+                _h.ev(ACQUIRE, k, K_QUEUE, 0, 1, 0)
             return r
 
         Q.task_done = q_task_done
