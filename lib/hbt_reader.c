@@ -191,6 +191,9 @@ struct objstate {
 	uint32_t owner;	   /* thread index + 1 of the exclusive holder */
 	uint32_t readers;  /* shared holders */
 	uint32_t waiters;  /* parked threads, NIL-terminated */
+	uint32_t live;	   /* thread index + 1 that initialized (or last
+			    * acquired) the pthread object now at this
+			    * address, 0 after destroy */
 };
 
 struct named {
@@ -1189,6 +1192,12 @@ static bool kind_is_counting(uint8_t kind)
 	}
 }
 
+/* Objects of the pthread shim, whose address is their identity. */
+static bool kind_is_pthread(uint8_t kind)
+{
+	return kind >= HBT_OBJ_MUTEX && kind <= HBT_OBJ_BARRIER;
+}
+
 /* Can an exclusive acquisition 'seq' of 'o' by thread ti go now? */
 static inline bool lock_free_for(const struct objstate *o, uint64_t seq,
 				 uint8_t op, uint32_t ti)
@@ -1286,6 +1295,19 @@ static uint32_t blocked_on(struct hbt_reader *r, uint32_t ti)
 				return obj_ref(r, o);
 		}
 		return NIL;
+	case HBT_REC_OBJ_INIT:
+		/* memory reused for another thread's object: what ordered
+		 * the old object's destroy before this init (malloc's own
+		 * lock, usually) is not recorded, so wait for the destroy,
+		 * or for the end of the thread that made the old object (it
+		 * may have freed it without destroying it) */
+		if (!kind_is_pthread(ev->kind))
+			return NIL;
+		o = obj_get(r, ev->obj);
+		if (o && o->live && o->live != ti + 1 &&
+		    r->th[o->live - 1].state != T_DONE)
+			return obj_ref(r, o);
+		return NIL;
 	case HBT_REC_JOIN:
 		if (!ev->obj || ev->err || ev->outcome != HBT_OUT_OK)
 			return NIL;
@@ -1332,6 +1354,10 @@ static void apply(struct hbt_reader *r, uint32_t ti)
 			 * at the same address); else counters only grow */
 			if (ev->seq > o->last_acq || ev->seq == 1)
 				o->last_acq = ev->seq;
+			/* the last acquirer is the one that may free it
+			 * without destroying it and init a new one there */
+			if (o->live)
+				o->live = ti + 1;
 			if (ev->op & HBT_OP_RECURSIVE)
 				;
 			else if (ev->op & HBT_OP_READ)
@@ -1395,8 +1421,22 @@ static void apply(struct hbt_reader *r, uint32_t ti)
 		o->owner = ti + 1;
 		wake_obj(r, o);
 		break;
+	case HBT_REC_OBJ_DESTROY:
+		if (ev->err || !kind_is_pthread(ev->kind))
+			break;
+		o = obj_get(r, ev->obj);
+		if (!o)
+			break;
+		o->live = 0;
+		wake_obj(r, o);
+		break;
 	case HBT_REC_OBJ_INIT:
 		/* a new object at this address: nobody holds it */
+		if (kind_is_pthread(ev->kind)) {
+			o = obj_get(r, ev->obj);
+			if (o)
+				o->live = ti + 1;
+		}
 		if (!kind_is_lock(ev->kind) && ev->kind != HBT_OBJ_BARRIER)
 			break;
 		o = obj_get(r, ev->obj);

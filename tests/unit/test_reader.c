@@ -511,6 +511,56 @@ Test(reader, merge_rwlock_barrier_cond)
 	hbt_reader_close(r);
 }
 
+/* Memory of a destroyed object reused by another thread (malloc, or an
+ * atomic handoff, orders them; the trace does not): the two incarnations
+ * never interleave.  The one met first (T1's, first in the file) keeps
+ * the address until its destroy, or until the end of the thread that used
+ * it last when it was freed without a destroy. */
+Test(reader, init_at_reused_address_waits_for_old_object)
+{
+	struct hbt_filewriter *w;
+	struct hbt_reader *r;
+	struct hbt_event evs[16];
+	const uint64_t X = 0x7000, Y = 0x8000;
+	size_t destroy_x = 0, end1 = 0, init2_x = 0, init2_y = 0;
+
+	cr_assert_eq(hbt_filewriter_open(tpath("u.hbt"), NULL, &w), 0);
+	/* T1: a semaphore at X, destroyed; a mutex at Y, only freed */
+	ev_put(w, 1, HBT_REC_OBJ_INIT, HBT_OBJ_SEM, X, 0);
+	ev_put(w, 1, HBT_REC_POST, HBT_OBJ_SEM, X, 1);
+	ev_put(w, 1, HBT_REC_OBJ_DESTROY, HBT_OBJ_SEM, X, 0);
+	ev_put(w, 1, HBT_REC_OBJ_INIT, HBT_OBJ_MUTEX, Y, 0);
+	ev_put(w, 1, HBT_REC_ACQUIRE, HBT_OBJ_MUTEX, Y, 1);
+	ev_put(w, 1, HBT_REC_RELEASE, HBT_OBJ_MUTEX, Y, 0);
+	put_end(w, 1);
+	cr_assert_eq(hbt_filewriter_flush_thread(w, 1), 0);
+	/* T2: a mutex at X, then one at Y */
+	ev_put(w, 2, HBT_REC_OBJ_INIT, HBT_OBJ_MUTEX, X, 0);
+	ev_put(w, 2, HBT_REC_ACQUIRE, HBT_OBJ_MUTEX, X, 1);
+	ev_put(w, 2, HBT_REC_RELEASE, HBT_OBJ_MUTEX, X, 0);
+	ev_put(w, 2, HBT_REC_OBJ_INIT, HBT_OBJ_MUTEX, Y, 0);
+	ev_put(w, 2, HBT_REC_ACQUIRE, HBT_OBJ_MUTEX, Y, 1);
+	ev_put(w, 2, HBT_REC_RELEASE, HBT_OBJ_MUTEX, Y, 0);
+	put_end(w, 2);
+	cr_assert_eq(hbt_filewriter_close(w), 0);
+
+	cr_assert_eq(hbt_reader_open(tpath("u.hbt"), &r), 0);
+	cr_assert_eq(read_all(r, evs, 16), 14);
+	for (size_t i = 0; i < 14; i++) {
+		if (evs[i].type == HBT_REC_OBJ_INIT && evs[i].thread == 2)
+			*(evs[i].obj == X ? &init2_x : &init2_y) = i;
+		if (evs[i].type == HBT_REC_OBJ_DESTROY)
+			destroy_x = i;
+		if (evs[i].type == HBT_REC_THREAD_END && evs[i].thread == 1)
+			end1 = i;
+	}
+	cr_expect_eq(evs[0].thread, 1);
+	cr_expect_lt(destroy_x, init2_x);
+	cr_expect_lt(end1, init2_y);
+	cr_expect_eq(hbt_reader_order_violations(r), 0);
+	hbt_reader_close(r);
+}
+
 Test(reader, lost_events_are_forced_and_counted)
 {
 	struct hbt_filewriter *w;
