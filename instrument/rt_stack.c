@@ -18,6 +18,7 @@
 #include <libunwind.h>
 #include <limits.h>
 #include <link.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -199,6 +200,52 @@ static uint32_t rt_stack_finish(struct rt_thread *t, uint32_t k)
 	return rt_stack_define(t, h ? h : 1, t->sframes, k);
 }
 
+/*
+ * libunwind blocks every signal around each step of a cursor unwind (the
+ * lock of its global register-state cache: Debian builds it without the
+ * per-thread cache, so UNW_CACHE_PER_THREAD falls back to it), two
+ * rt_sigprocmask system calls per frame, some 40 per cache fill in a
+ * Python program.  The cursor unwind below blocks signals once for the
+ * whole walk instead; while it runs, the calls libunwind makes land here
+ * and change nothing, so no signal handler can run inside libunwind
+ * either way.  Everyone else's calls go to glibc (sigprocmask is
+ * pthread_sigmask there, errno aside).
+ */
+static RT_TLS __thread bool rt_in_cursor_unwind;
+
+int sigprocmask(int how, const sigset_t *set, sigset_t *old)
+{
+	int err;
+
+	if (RT_UNLIKELY(rt_in_cursor_unwind)) {
+		/* everything is blocked until the walk ends */
+		if (old)
+			sigfillset(old);
+		return 0;
+	}
+	err = pthread_sigmask(how, set, old);
+	if (err) {
+		errno = err;
+		return -1;
+	}
+	return 0;
+}
+
+static void rt_cursor_unwind_begin(sigset_t *saved)
+{
+	sigset_t all;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, saved);
+	rt_in_cursor_unwind = true;
+}
+
+static void rt_cursor_unwind_end(const sigset_t *saved)
+{
+	rt_in_cursor_unwind = false;
+	pthread_sigmask(SIG_SETMASK, saved, NULL);
+}
+
 /* Full unwind from the wrapper's call site, filling a cache entry. */
 static uint32_t rt_stack_unwind_site(struct rt_thread *t, uintptr_t ra,
 				     uintptr_t cfa, int skip)
@@ -210,9 +257,13 @@ static uint32_t rt_stack_unwind_site(struct rt_thread *t, uintptr_t ra,
 	bool cacheable = skip <= 0 && depth <= RT_SCACHE_FRAMES;
 	int32_t off[RT_SCACHE_FRAMES];
 	uintptr_t pc[RT_SCACHE_FRAMES];
+	sigset_t saved;
 
-	if (unw_getcontext(&uc) < 0 || unw_init_local(&cur, &uc) < 0)
+	rt_cursor_unwind_begin(&saved);
+	if (unw_getcontext(&uc) < 0 || unw_init_local(&cur, &uc) < 0) {
+		rt_cursor_unwind_end(&saved);
 		return rt_stack_finish(t, 0);
+	}
 	do {
 		unw_word_t ip = 0, sp = 0;
 
@@ -239,6 +290,7 @@ static uint32_t rt_stack_unwind_site(struct rt_thread *t, uintptr_t ra,
 		}
 		t->sframes[k++] = HBT_FRAME_FROM_PC(ip);
 	} while (k < depth && unw_step(&cur) > 0);
+	rt_cursor_unwind_end(&saved);
 	id = rt_stack_finish(t, k);
 	if (!cacheable || !id) {
 		/* never try this site again: unw_backtrace from now on */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <semaphore.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,24 @@ int main(void)
 	CHECK(pthread_create(&th3, NULL, sleeper, NULL) == 0);
 	CHECK(pthread_detach(th3) == 0);
 	CHECK(pthread_join(pthread_self(), &ret) == EDEADLK);
+
+	/* sigprocmask is the runtime's too (rt_stack.c): glibc's results */
+	sigset_t usr1, old, now;
+
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	CHECK(sigprocmask(SIG_BLOCK, &usr1, &old) == 0);
+	CHECK(!sigismember(&old, SIGUSR1));
+	CHECK(raise(SIGUSR1) == 0);
+	CHECK(sigpending(&now) == 0 && sigismember(&now, SIGUSR1));
+	CHECK(sigprocmask(SIG_SETMASK, NULL, &now) == 0 &&
+	      sigismember(&now, SIGUSR1));
+	signal(SIGUSR1, SIG_IGN);
+	errno = 1234;
+	CHECK(sigprocmask(12345, &usr1, NULL) == -1 && errno == EINVAL);
+	CHECK(sigprocmask(SIG_SETMASK, &old, NULL) == 0);
+	CHECK(sigprocmask(SIG_BLOCK, NULL, &now) == 0 &&
+	      !sigismember(&now, SIGUSR1));
 
 	printf("rt_allsync: %d failures\n", failures);
 	return failures ? 1 : 0;
