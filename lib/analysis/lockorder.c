@@ -851,7 +851,8 @@ static int lo_report(struct lo_finish *F)
 	}
 	if (an_number_duplicates(names, c->n) < 0)
 		goto fail;
-	len = 64;
+	/* "lock order cycle: " + "NAME => " each + the first name again */
+	len = 64 + strlen(names[0]);
 	for (r = 0; r < c->n; r++)
 		len += strlen(names[r]) + 8;
 	msg = malloc(len);

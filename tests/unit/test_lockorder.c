@@ -51,6 +51,34 @@ Test(lockorder, abba_found)
 	tw_free(&t);
 }
 
+/* lock names longer than the message's slack (an unsymbolized heap lock
+ * is named by its whole init site): the message holds them all, the
+ * first one twice */
+Test(lockorder, long_lock_names)
+{
+	struct tw t;
+	const struct finding *f;
+	char a[301], b[301], want[1000];
+
+	memset(a, 'a', 300);
+	memset(b, 'b', 300);
+	a[300] = b[300] = 0;
+	tw_open(&t);
+	cr_assert_eq(hbt_filewriter_obj_name(t.w, A, HBT_OBJ_MUTEX, a), 0);
+	cr_assert_eq(hbt_filewriter_obj_name(t.w, B, HBT_OBJ_MUTEX, b), 0);
+	two_threads(&t);
+	TW_LOCK(&t, 2, A); TW_LOCK(&t, 2, B); TW_UNLOCK(&t, 2, B); TW_UNLOCK(&t, 2, A);
+	TW_LOCK(&t, 3, B); TW_LOCK(&t, 3, A); TW_UNLOCK(&t, 3, A); TW_UNLOCK(&t, 3, B);
+	join_two(&t);
+	tw_analyze(&t);
+	cr_assert_eq(tw_count(&t, FK_LOCK_ORDER_CYCLE), 1);
+	f = tw_first(&t, FK_LOCK_ORDER_CYCLE);
+	snprintf(want, sizeof(want), "lock order cycle: %s => %s => %s", a, b,
+		 a);
+	cr_assert_str_eq(f->message, want);
+	tw_free(&t);
+}
+
 /* the same cycle, seen from the other lock first: same id */
 Test(lockorder, id_independent_of_start)
 {
