@@ -111,6 +111,7 @@ struct lo_lcache {
 	struct vc_snap *snap; /* referenced */
 	uint32_t epoch;
 	uint32_t nother; /* fewest other locks held recorded */
+	uint32_t wit;	 /* its witness index + 1, 0 = none (edge full) */
 	uint8_t modes;
 };
 
@@ -376,10 +377,12 @@ static void lo_witness_set(struct lo_witness *w, const struct lo_actor *a,
 			w->gates[w->ngates++] = a->held[k].lock;
 }
 
-/* Find or add the witness of edge ei for (actor, held entry, request);
- * NULL when the edge has all its witnesses. */
+/* Find or add the witness of edge held entry -> 'to' for (actor, held
+ * entry, request); NULL when the edge has all its witnesses.  The edge is
+ * looked up only to add a witness: a known witness is one probe of the
+ * witness map, where the two lookups cost a cache miss each. */
 static struct lo_witness *lo_witness_get(struct lo_state *s, struct lo_actor *a,
-					 uint32_t ei, uint32_t hi, uint32_t to,
+					 uint32_t hi, uint32_t to,
 					 uint32_t stack, bool read,
 					 uint32_t epoch)
 {
@@ -388,7 +391,8 @@ static struct lo_witness *lo_witness_get(struct lo_state *s, struct lo_actor *a,
 	uint64_t mkey =
 		lo_mix(lo_wkey(h->lock, to, h->read, read) ^ lo_mix(actor));
 	struct lo_witness *w;
-	uint32_t wi, k, *v;
+	struct lo_edge *e;
+	uint32_t wi, ei, k, *v;
 	bool created;
 
 	/* the map knows every witness: no chain walk */
@@ -400,6 +404,10 @@ static struct lo_witness *lo_witness_get(struct lo_state *s, struct lo_actor *a,
 			return w;
 		return NULL; /* a 64-bit collision: keep the first */
 	}
+	e = lo_edge_get(s, h->lock, to);
+	if (!e)
+		return NULL;
+	ei = (uint32_t)(e - s->edges);
 	if (s->edges[ei].nwit == LO_MAX_WIT ||
 	    an_grow((void **)&s->wits, &s->wits_cap, s->nwits + 1,
 		    sizeof(*s->wits)) < 0)
@@ -445,7 +453,6 @@ static void lo_add_edges(struct lo_state *s, struct lo_actor *a, uint32_t to,
 		uint8_t modes = (uint8_t)(h->read * 2 + read);
 		struct lo_lcache *c = NULL;
 		struct lo_witness *w;
-		struct lo_edge *e;
 
 		if (h->lock == to)
 			continue;
@@ -464,12 +471,11 @@ static void lo_add_edges(struct lo_state *s, struct lo_actor *a, uint32_t to,
 		if (c && c->snap == h->snap && c->epoch == epoch &&
 		    c->nother <= nother)
 			continue; /* this very section is recorded already */
-		e = lo_edge_get(s, h->lock, to);
-		if (!e)
-			return;
-		from = &s->locks[h->lock];
-		w = lo_witness_get(s, a, (uint32_t)(e - s->edges), i, to, stack,
-				   read, epoch);
+		/* same lock pair, actor and modes: the same witness */
+		if (c && c->wit)
+			w = &s->wits[c->wit - 1];
+		else
+			w = lo_witness_get(s, a, i, to, stack, read, epoch);
 		if (w && nother < w->nother)
 			lo_witness_set(w, a, i, to, stack);
 		/* refresh the witness's latest section */
@@ -495,6 +501,7 @@ static void lo_add_edges(struct lo_state *s, struct lo_actor *a, uint32_t to,
 				h->snap->refs++;
 		}
 		c->epoch = epoch;
+		c->wit = w ? (uint32_t)(w - s->wits) + 1 : 0;
 		if (w)
 			c->nother = w->nother;
 		else if (nother < c->nother)
