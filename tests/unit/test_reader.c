@@ -561,6 +561,41 @@ Test(reader, init_at_reused_address_waits_for_old_object)
 	hbt_reader_close(r);
 }
 
+/* When everyone is parked, a thread held back only by the OBJ_INIT rule
+ * (its old object freed without a destroy) goes first: that breaks no
+ * recorded order, where forcing the oldest parked event would. */
+Test(reader, init_wait_gives_way_before_recorded_order)
+{
+	struct hbt_filewriter *w;
+	struct hbt_reader *r;
+	struct hbt_event evs[16];
+	const uint64_t Y = 0x8000, Z = 0x9000;
+	size_t acq1 = 0, acq2 = 0;
+
+	cr_assert_eq(hbt_filewriter_open(tpath("g.hbt"), NULL, &w), 0);
+	/* T1: a mutex at Y, never destroyed; then acquisition 2 of Z */
+	ev_put(w, 1, HBT_REC_OBJ_INIT, HBT_OBJ_MUTEX, Y, 0);
+	ev_put(w, 1, HBT_REC_ACQUIRE, HBT_OBJ_MUTEX, Y, 1);
+	ev_put(w, 1, HBT_REC_RELEASE, HBT_OBJ_MUTEX, Y, 0);
+	ev_put(w, 1, HBT_REC_ACQUIRE, HBT_OBJ_MUTEX, Z, 2);
+	ev_put(w, 1, HBT_REC_RELEASE, HBT_OBJ_MUTEX, Z, 0);
+	cr_assert_eq(hbt_filewriter_flush_thread(w, 1), 0);
+	/* T2: a new mutex in Y's memory, then acquisition 1 of Z */
+	ev_put(w, 2, HBT_REC_OBJ_INIT, HBT_OBJ_MUTEX, Y, 0);
+	ev_put(w, 2, HBT_REC_ACQUIRE, HBT_OBJ_MUTEX, Z, 1);
+	ev_put(w, 2, HBT_REC_RELEASE, HBT_OBJ_MUTEX, Z, 0);
+	cr_assert_eq(hbt_filewriter_close(w), 0);
+
+	cr_assert_eq(hbt_reader_open(tpath("g.hbt"), &r), 0);
+	cr_assert_eq(read_all(r, evs, 16), 8);
+	for (size_t i = 0; i < 8; i++)
+		if (evs[i].type == HBT_REC_ACQUIRE && evs[i].obj == Z)
+			*(evs[i].seq == 1 ? &acq1 : &acq2) = i;
+	cr_expect_lt(acq1, acq2);
+	cr_expect_eq(hbt_reader_order_violations(r), 0);
+	hbt_reader_close(r);
+}
+
 Test(reader, lost_events_are_forced_and_counted)
 {
 	struct hbt_filewriter *w;
