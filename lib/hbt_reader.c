@@ -1432,15 +1432,14 @@ static void apply(struct hbt_reader *r, uint32_t ti)
 		break;
 	case HBT_REC_OBJ_INIT:
 		/* a new object at this address: nobody holds it */
-		if (kind_is_pthread(ev->kind)) {
-			o = obj_get(r, ev->obj);
-			if (o)
-				o->live = ti + 1;
-		}
-		if (!kind_is_lock(ev->kind) && ev->kind != HBT_OBJ_BARRIER)
+		if (!kind_is_pthread(ev->kind) && !kind_is_lock(ev->kind))
 			break;
 		o = obj_get(r, ev->obj);
 		if (!o)
+			break;
+		if (kind_is_pthread(ev->kind))
+			o->live = ti + 1;
+		if (!kind_is_lock(ev->kind) && ev->kind != HBT_OBJ_BARRIER)
 			break;
 		o->owner = 0;
 		o->readers = 0;

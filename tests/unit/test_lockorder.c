@@ -27,17 +27,23 @@ static void join_two(struct tw *t)
 	tw_end(t, 1, 0);
 }
 
+/* T2 takes A then B, T3 B then A; analyzed */
+static void abba(struct tw *t)
+{
+	two_threads(t);
+	TW_LOCK(t, 2, A); TW_LOCK(t, 2, B); TW_UNLOCK(t, 2, B); TW_UNLOCK(t, 2, A);
+	TW_LOCK(t, 3, B); TW_LOCK(t, 3, A); TW_UNLOCK(t, 3, A); TW_UNLOCK(t, 3, B);
+	join_two(t);
+	tw_analyze(t);
+}
+
 Test(lockorder, abba_found)
 {
 	struct tw t;
 	const struct finding *f;
 
 	tw_open(&t);
-	two_threads(&t);
-	TW_LOCK(&t, 2, A); TW_LOCK(&t, 2, B); TW_UNLOCK(&t, 2, B); TW_UNLOCK(&t, 2, A);
-	TW_LOCK(&t, 3, B); TW_LOCK(&t, 3, A); TW_UNLOCK(&t, 3, A); TW_UNLOCK(&t, 3, B);
-	join_two(&t);
-	tw_analyze(&t);
+	abba(&t);
 	cr_assert_eq(tw_count(&t, FK_LOCK_ORDER_CYCLE), 1);
 	f = tw_first(&t, FK_LOCK_ORDER_CYCLE);
 	cr_assert_eq(f->nlocks, 2);
@@ -66,11 +72,7 @@ Test(lockorder, long_lock_names)
 	tw_open(&t);
 	cr_assert_eq(hbt_filewriter_obj_name(t.w, A, HBT_OBJ_MUTEX, a), 0);
 	cr_assert_eq(hbt_filewriter_obj_name(t.w, B, HBT_OBJ_MUTEX, b), 0);
-	two_threads(&t);
-	TW_LOCK(&t, 2, A); TW_LOCK(&t, 2, B); TW_UNLOCK(&t, 2, B); TW_UNLOCK(&t, 2, A);
-	TW_LOCK(&t, 3, B); TW_LOCK(&t, 3, A); TW_UNLOCK(&t, 3, A); TW_UNLOCK(&t, 3, B);
-	join_two(&t);
-	tw_analyze(&t);
+	abba(&t);
 	cr_assert_eq(tw_count(&t, FK_LOCK_ORDER_CYCLE), 1);
 	f = tw_first(&t, FK_LOCK_ORDER_CYCLE);
 	snprintf(want, sizeof(want), "lock order cycle: %s => %s => %s", a, b,
