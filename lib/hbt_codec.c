@@ -530,16 +530,8 @@ static ssize_t decode_fast(const uint8_t *p, struct hbt_codec_state *st,
 	default:
 		return -1;
 	}
-	*ev = (struct hbt_event){
-		.type = type,
-		.kind = kind,
-		.op = op,
-		.obj = obj,
-		.seq = seq,
-		.arg = arg,
-		.err = hbt_unzigzag(uerr),
-		.stack = stack,
-	};
+	hbt_event_set(ev, type, kind, op, obj, seq, arg, hbt_unzigzag(uerr),
+		      stack);
 	return (ssize_t)(q - p);
 }
 
