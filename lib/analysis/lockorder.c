@@ -48,12 +48,13 @@
  *
  * Cost per event: one or two hash lookups, plus, per lock held at an
  * acquisition, a probe of that lock's small cache of recent successors (a
- * repeated section stops there; otherwise an edge lookup and a witness
- * lookup, both one hash probe).  Witnesses are allocated only when new.
- * Memory: locks (+ LO_LCACHE entries for locks that are nested in) +
- * edges (16 bytes) + witnesses (at most LO_MAX_WIT per edge).  A trace
- * with a huge number of distinct lock pairs (tests/bench/gen_trace: 137k)
- * is memory-bound: about one cache miss per nested acquisition.
+ * repeated section stops there; otherwise one probe of the witness slots,
+ * struct lo_wslot, which hold what a repeat updates).  Edges and
+ * witnesses are looked up and allocated only when new.  Memory: locks (+
+ * LO_LCACHE entries for locks that are nested in) + edges (16 bytes) +
+ * witnesses (at most LO_MAX_WIT per edge, and a 32-byte slot each).  A
+ * trace with a huge number of distinct lock pairs (tests/bench/gen_trace:
+ * 68k) is memory-bound: one cache miss per nested acquisition, the slot.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -105,13 +106,12 @@ struct lo_held {
 };
 
 /* "this witness was refreshed with this section already": lets a hot
- * nested acquisition skip the edge and witness lookups */
+ * nested acquisition skip the witness lookup */
 struct lo_lcache {
 	uint32_t to, actor;   /* actor index + 1, 0 = empty */
 	struct vc_snap *snap; /* referenced */
 	uint32_t epoch;
 	uint32_t nother; /* fewest other locks held recorded */
-	uint32_t wit;	 /* its witness index + 1, 0 = none (edge full) */
 	uint8_t modes;
 };
 
@@ -138,9 +138,26 @@ struct lo_witness {
 	bool held_read, want_read;
 	uint8_t ngates;
 	uint32_t gates[LO_MAX_GATES];
-	uint32_t nother;	  /* other locks held (ngates may be capped) */
-	struct lo_section sec[2]; /* first and latest */
-	uint32_t next;		  /* next witness of the edge, LO_NONE = last */
+	uint32_t nother; /* other locks held (ngates may be capped) */
+	/* first and latest; the latest lives in the witness's slot until
+	 * lo_wslots_flush() */
+	struct lo_section sec[2];
+	uint32_t next; /* next witness of the edge, LO_NONE = last */
+};
+
+/*
+ * The part of a witness that every repeat of its situation touches, in an
+ * open-addressing table of its own: half a cache line per witness, one
+ * probe, where a map probe and the 104-byte witness were two or three
+ * cache misses on a trace of many lock pairs.
+ */
+struct lo_wslot {
+	uint64_t key;	      /* edge, modes, actor (lo_wslot_get); 0 = empty */
+	struct vc_snap *snap; /* latest section's start (referenced) */
+	uint32_t req_epoch;   /* latest section's request epoch */
+	uint32_t wit;	      /* witness index */
+	uint32_t to;	      /* checked: a 64-bit collision keeps the first */
+	uint32_t nother;      /* the witness's nother */
 };
 
 /* Small, so the edge table stays cache-friendly; witnesses live in one
@@ -167,8 +184,9 @@ struct lo_state {
 	uint32_t nedges, edges_cap;
 	struct lo_witness *wits;
 	uint32_t nwits, wits_cap;
-	struct u64map wit_map; /* lo_wkey2() -> witness index */
-	uint32_t *scc;	       /* finish: SCC number per lock */
+	struct lo_wslot *wslots; /* wslots_cap, a power of two, half full */
+	uint32_t wslots_cap;
+	uint32_t *scc; /* finish: SCC number per lock */
 	/* finish: adjacency (edge indexes sorted by 'from') */
 	uint32_t *adj, *adj_start;
 	long budget;
@@ -211,8 +229,10 @@ static void lo_destroy(void *state)
 		hb_snap_put(s->hb, s->wits[i].sec[0].snap);
 		hb_snap_put(s->hb, s->wits[i].sec[1].snap);
 	}
+	for (i = 0; i < s->wslots_cap; i++)
+		hb_snap_put(s->hb, s->wslots[i].snap);
 	free(s->wits);
-	u64map_free(&s->wit_map);
+	free(s->wslots);
 	free(s->scc);
 	for (i = 0; i < s->nlocks; i++)
 		free(s->locks[i].name);
@@ -377,38 +397,88 @@ static void lo_witness_set(struct lo_witness *w, const struct lo_actor *a,
 			w->gates[w->ngates++] = a->held[k].lock;
 }
 
-/* Find or add the witness of edge held entry -> 'to' for (actor, held
- * entry, request); NULL when the edge has all its witnesses.  The edge is
- * looked up only to add a witness: a known witness is one probe of the
- * witness map, where the two lookups cost a cache miss each. */
-static struct lo_witness *lo_witness_get(struct lo_state *s, struct lo_actor *a,
-					 uint32_t hi, uint32_t to,
-					 uint32_t stack, bool read,
-					 uint32_t epoch)
+/* The slot of 'key' (key != 0): its own or the empty one to fill. */
+static inline struct lo_wslot *lo_wslot_find(const struct lo_state *s,
+					     uint64_t key)
+{
+	uint32_t mask = s->wslots_cap - 1, i;
+
+	for (i = (uint32_t)key & mask;; i = (i + 1) & mask)
+		if (s->wslots[i].key == key || !s->wslots[i].key)
+			return &s->wslots[i];
+}
+
+/* Room for one more slot, at most half full; 0 or -ENOMEM. */
+static int lo_wslots_reserve(struct lo_state *s)
+{
+	struct lo_wslot *old = s->wslots;
+	uint32_t oldcap = s->wslots_cap, cap, i;
+
+	if ((uint64_t)(s->nwits + 1) * 2 <= s->wslots_cap)
+		return 0;
+	cap = oldcap ? oldcap * 2 : 1024;
+	s->wslots = calloc(cap, sizeof(*s->wslots));
+	if (!s->wslots) {
+		s->wslots = old;
+		return -ENOMEM;
+	}
+	s->wslots_cap = cap;
+	for (i = 0; i < oldcap; i++)
+		if (old[i].key)
+			*lo_wslot_find(s, old[i].key) = old[i];
+	free(old);
+	return 0;
+}
+
+/* Hand each slot's latest section to its witness: finish reads those. */
+static void lo_wslots_flush(struct lo_state *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->wslots_cap; i++) {
+		struct lo_wslot *sl = &s->wslots[i];
+		struct lo_witness *w;
+
+		if (!sl->key)
+			continue;
+		w = &s->wits[sl->wit];
+		hb_snap_put(s->hb, w->sec[1].snap);
+		w->sec[1].snap = sl->snap;
+		w->sec[1].req_epoch = sl->req_epoch;
+		sl->snap = NULL;
+	}
+}
+
+/*
+ * Find or add the witness slot of edge held entry -> 'to' for (actor,
+ * held entry, request); NULL when the edge has all its witnesses.  The
+ * edge is looked up only to add a witness: a known one costs one probe.
+ */
+static struct lo_wslot *lo_wslot_get(struct lo_state *s, struct lo_actor *a,
+				     uint32_t hi, uint32_t to, uint32_t stack,
+				     bool read, uint32_t epoch)
 {
 	uint64_t actor = an_actor_key(a->thread, a->task);
 	struct lo_held *h = &a->held[hi];
-	uint64_t mkey =
+	uint64_t key =
 		lo_mix(lo_wkey(h->lock, to, h->read, read) ^ lo_mix(actor));
+	struct lo_wslot *sl;
 	struct lo_witness *w;
 	struct lo_edge *e;
-	uint32_t wi, ei, k, *v;
-	bool created;
+	uint32_t wi, ei;
 
-	/* the map knows every witness: no chain walk */
-	v = u64map_find(&s->wit_map, mkey);
-	if (v) {
-		w = &s->wits[*v];
-		if (w->actor == actor && w->held_read == h->read &&
-		    w->want_read == read)
-			return w;
-		return NULL; /* a 64-bit collision: keep the first */
+	if (!key)
+		key = 1;
+	if (s->wslots_cap) {
+		sl = lo_wslot_find(s, key);
+		if (sl->key)
+			return sl->to == to ? sl : NULL;
 	}
 	e = lo_edge_get(s, h->lock, to);
 	if (!e)
 		return NULL;
 	ei = (uint32_t)(e - s->edges);
-	if (s->edges[ei].nwit == LO_MAX_WIT ||
+	if (s->edges[ei].nwit == LO_MAX_WIT || lo_wslots_reserve(s) < 0 ||
 	    an_grow((void **)&s->wits, &s->wits_cap, s->nwits + 1,
 		    sizeof(*s->wits)) < 0)
 		return NULL;
@@ -421,17 +491,20 @@ static struct lo_witness *lo_witness_get(struct lo_state *s, struct lo_actor *a,
 	w->held_read = h->read;
 	w->want_read = read;
 	lo_witness_set(w, a, hi, to, stack);
-	for (k = 0; k < 2; k++) {
-		w->sec[k].snap = h->snap;
-		if (h->snap)
-			h->snap->refs++;
-		w->sec[k].req_epoch = epoch;
-	}
+	w->sec[0].snap = h->snap;
+	if (h->snap)
+		h->snap->refs++;
+	w->sec[0].req_epoch = epoch;
 	w->next = s->edges[ei].first;
 	s->edges[ei].first = wi;
 	s->edges[ei].nwit++;
-	u64map_put(&s->wit_map, mkey, wi, &created);
-	return w;
+	sl = lo_wslot_find(s, key);
+	sl->key = key;
+	sl->wit = wi;
+	sl->to = to;
+	sl->nother = w->nother;
+	sl->snap = NULL; /* lo_add_edges() sets the latest section */
+	return sl;
 }
 
 /* 'a' may block on lock 'to' (stack 'stack', read mode 'read') while
@@ -452,7 +525,7 @@ static void lo_add_edges(struct lo_state *s, struct lo_actor *a, uint32_t to,
 		struct lo_lock *from = &s->locks[h->lock];
 		uint8_t modes = (uint8_t)(h->read * 2 + read);
 		struct lo_lcache *c = NULL;
-		struct lo_witness *w;
+		struct lo_wslot *w;
 
 		if (h->lock == to)
 			continue;
@@ -471,22 +544,20 @@ static void lo_add_edges(struct lo_state *s, struct lo_actor *a, uint32_t to,
 		if (c && c->snap == h->snap && c->epoch == epoch &&
 		    c->nother <= nother)
 			continue; /* this very section is recorded already */
-		/* same lock pair, actor and modes: the same witness */
-		if (c && c->wit)
-			w = &s->wits[c->wit - 1];
-		else
-			w = lo_witness_get(s, a, i, to, stack, read, epoch);
-		if (w && nother < w->nother)
-			lo_witness_set(w, a, i, to, stack);
+		w = lo_wslot_get(s, a, i, to, stack, read, epoch);
+		if (w && nother < w->nother) {
+			lo_witness_set(&s->wits[w->wit], a, i, to, stack);
+			w->nother = nother;
+		}
 		/* refresh the witness's latest section */
-		if (w && w->sec[1].snap != h->snap) {
-			hb_snap_put(s->hb, w->sec[1].snap);
-			w->sec[1].snap = h->snap;
+		if (w && w->snap != h->snap) {
+			hb_snap_put(s->hb, w->snap);
+			w->snap = h->snap;
 			if (h->snap)
 				h->snap->refs++;
 		}
 		if (w)
-			w->sec[1].req_epoch = epoch;
+			w->req_epoch = epoch;
 		if (!c) {
 			c = &from->lc[from->lc_next++ % LO_LCACHE];
 			c->to = to;
@@ -501,7 +572,6 @@ static void lo_add_edges(struct lo_state *s, struct lo_actor *a, uint32_t to,
 				h->snap->refs++;
 		}
 		c->epoch = epoch;
-		c->wit = w ? (uint32_t)(w - s->wits) + 1 : 0;
 		if (w)
 			c->nother = w->nother;
 		else if (nother < c->nother)
@@ -1028,6 +1098,7 @@ static int lo_finish(void *state, struct analysis_ctx *ctx)
 	struct lo_finish F = {.s = s, .ctx = ctx};
 	uint32_t i;
 
+	lo_wslots_flush(s);
 	if (!s->nedges || s->no_predict)
 		return 0;
 	s->adj = malloc(s->nedges * sizeof(*s->adj));
