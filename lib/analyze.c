@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "analyze.h"
+#include "analyze_lane.h"
 #include "symbolize.h"
 
 extern const struct analysis_ops analysis_lockorder;
@@ -36,6 +38,13 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 	void (*handler[MAX_ANALYSES])(void *state, const struct hbt_event *ev);
 	void *handler_state[MAX_ANALYSES];
 	size_t nhandlers = 0;
+	/* the analyses of the second thread, when there is one */
+	analysis_event_fn lane_handler[MAX_ANALYSES];
+	void *lane_state[MAX_ANALYSES];
+	size_t nlane = 0;
+	struct analysis_lane *lane = NULL;
+	struct stat st;
+	bool use_lane;
 	uint64_t features;
 	struct hbt_reader *r = NULL;
 	struct symbolizer *sym = NULL;
@@ -53,6 +62,7 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 		goto out;
 	}
 	features = hbt_reader_header(r)->features;
+	use_lane = stat(path, &st) == 0 && analysis_lane_wanted(st.st_size);
 	for (i = 0; i < n; i++) {
 		const struct analysis_ops *a = hbt_analyses[i];
 
@@ -68,16 +78,40 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 		}
 		/* a trace that declares no features (offline writers) may
 		 * hold anything: every analysis sees it */
-		if (a->event &&
-		    (!a->features || !features || (a->features & features))) {
+		if (!a->event ||
+		    (a->features && features && !(a->features & features)))
+			continue;
+		if (use_lane && a->lane) {
+			lane_handler[nlane] = a->event;
+			lane_state[nlane++] = state[i];
+		} else {
 			handler[nhandlers] = a->event;
 			handler_state[nhandlers++] = state[i];
 		}
 	}
+	/* no thread to be had: run them here (each has its own state, so
+	 * the order of the handlers does not matter) */
+	if (nlane &&
+	    !(lane = analysis_lane_start(lane_handler, lane_state, nlane)))
+		for (i = 0; i < nlane; i++) {
+			handler[nhandlers] = lane_handler[i];
+			handler_state[nhandlers++] = lane_state[i];
+		}
 	/* The hot loop: one decode, then every interested analysis. */
-	while ((ret = hbt_reader_next_ref(r, &ev)) > 0)
-		for (i = 0; i < nhandlers; i++)
-			handler[i](handler_state[i], ev);
+	if (lane)
+		while ((ret = hbt_reader_next_ref(r, &ev)) > 0) {
+			analysis_lane_push(lane, ev);
+			for (i = 0; i < nhandlers; i++)
+				handler[i](handler_state[i], ev);
+		}
+	else
+		while ((ret = hbt_reader_next_ref(r, &ev)) > 0)
+			for (i = 0; i < nhandlers; i++)
+				handler[i](handler_state[i], ev);
+	/* the lane's analyses have seen everything before anyone reads
+	 * their state */
+	analysis_lane_finish(lane);
+	lane = NULL;
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot read trace '%s': %s", path,
 			 hbt_reader_error(r));
@@ -102,6 +136,7 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 	}
 	ret = 0;
 out:
+	analysis_lane_finish(lane);
 	for (i = 0; i < n; i++)
 		if (hbt_analyses[i]->destroy)
 			hbt_analyses[i]->destroy(state[i]);

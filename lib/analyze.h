@@ -45,6 +45,14 @@ struct analysis_ops {
 	 * did not say) is given to every analysis.
 	 */
 	uint64_t features;
+	/*
+	 * 1: may run in the second analysis thread (analyze_lane.c) on a
+	 * long trace, away from the reader.  Its event() then runs
+	 * concurrently with the other analyses' event(): it must touch
+	 * nothing but its own state.  The heavy analyses are marked, so the
+	 * two threads have about the same work.
+	 */
+	int lane;
 	/* Allocate state; NULL on failure.  Optional: NULL state is fine. */
 	void *(*init)(const struct analysis_options *opts);
 	/* One event of the merged stream. */

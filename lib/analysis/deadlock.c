@@ -559,6 +559,7 @@ static int dl_finish(void *state, struct analysis_ctx *ctx)
 
 const struct analysis_ops analysis_deadlock = {
 	.name = "deadlock",
+	.lane = 1,
 	.init = dl_init,
 	.event = dl_event,
 	.finish = dl_finish,

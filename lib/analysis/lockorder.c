@@ -1152,6 +1152,7 @@ static int lo_finish(void *state, struct analysis_ctx *ctx)
 
 const struct analysis_ops analysis_lockorder = {
 	.name = "lock-order",
+	.lane = 1,
 	.init = lo_init,
 	.event = lo_event,
 	.finish = lo_finish,

@@ -486,14 +486,16 @@ parse_count() {
 AN_ROWS=()
 declare -A AN=()
 
-# report_once SPEC TRACE: one timed `hbtrace report` under /usr/bin/time -v
-# (peak RSS).  Peak RSS counts the pages of the mapped trace file too, so
-# the report's own status is sampled as well: ANON is its peak RssAnon
-# (heap, tables: what must stay flat), in KiB.  RC 124 = over the safety limit.
+# report_once SPEC TRACE [LANES]: one timed `hbtrace report` under
+# /usr/bin/time -v (peak RSS).  Peak RSS counts the pages of the mapped
+# trace file too, so the report's own status is sampled as well: ANON is
+# its peak RssAnon (heap, tables: what must stay flat), in KiB.  RC 124 =
+# over the safety limit.  LANES sets HBTRACE_ANALYZE_LANES (1: one
+# thread; default: the report's own choice, two threads on a long trace).
 report_once() {
-	local spec=$1 trace=$2 tp child= k v t0 now
+	local spec=$1 trace=$2 lanes=${3:-} tp child= k v t0 now
 	t0=${EPOCHREALTIME/./}
-	/usr/bin/time -v -o "$OUT/logs/analyzer-$spec.time" \
+	HBTRACE_ANALYZE_LANES=$lanes /usr/bin/time -v -o "$OUT/logs/analyzer-$spec.time" \
 		"$HBTRACE" report --format json "$trace" \
 		>"$OUT/logs/analyzer-$spec.json" 2>"$OUT/logs/analyzer-$spec.log" &
 	tp=$!
@@ -521,7 +523,7 @@ report_once() {
 	T=$(awk -v d="$((now - t0))" 'BEGIN { printf "%.4f", d / 1e6 }')
 }
 run_analyzer() {
-	local spec n trace rss r times rsses anons key specs
+	local spec n trace rss r times times1 rsses anons key specs
 	IFS=, read -r -a specs <<<"$EVENTS"
 	for spec in "${specs[@]}"; do
 		n=$(parse_count "$spec")
@@ -553,8 +555,11 @@ run_analyzer() {
 			AN["$key|note"]="n/a (hbtrace report not built)"
 			continue
 		fi
-		times= rsses= anons=
+		times= rsses= anons= times1=
 		for ((r = 1; r <= AN_RUNS; r++)); do
+			# one thread first, round-robin with the default
+			report_once "$spec-1" "$trace" 1
+			[ "$RC" = 0 ] || [ "$RC" = 1 ] && times1="$times1 $T"
 			report_once "$spec" "$trace"
 			if [ "$RC" = 124 ]; then
 				AN["$key|note"]="timed out (>$LIMIT s)"
@@ -575,6 +580,7 @@ run_analyzer() {
 		AN["$key|max"]=$(tr ' ' '\n' <<<"$times" | grep . | sort -g | tail -n 1)
 		AN["$key|rss"]=$(tr ' ' '\n' <<<"$rsses" | grep . | sort -g | tail -n 1)
 		AN["$key|anon"]=$(tr ' ' '\n' <<<"$anons" | grep . | sort -g | tail -n 1)
+		AN["$key|med1"]=$(tr ' ' '\n' <<<"$times1" | grep . | median)
 		log "analyzer $spec: median ${AN[$key|med]} s, peak RSS ${AN[$key|rss]} KiB"
 	done
 }
@@ -695,8 +701,8 @@ report_analyzer() {
 		echo
 		echo "#### Analyzer: \`hbtrace report --format json\` on generated traces ($AN_RUNS run(s) each)"
 		echo
-		echo "| trace | events | file size | bytes/event | bytes/event, stack table aside | median time (min-max) | events/s | peak RSS | peak anonymous RSS | lock pairs | findings |"
-		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		echo "| trace | events | file size | bytes/event | bytes/event, stack table aside | median time (min-max) | events/s | one thread: median, events/s | peak RSS | peak anonymous RSS | lock pairs | findings |"
+		echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 		for key in "${AN_ROWS[@]}"; do
 			local n=${AN[$key|events]} st=${AN[$key|stat]:-} file=0 stack_bytes=0 events=0 event_bytes=0
 			if [ -n "$st" ]; then
@@ -710,10 +716,12 @@ report_analyzer() {
 				printf ' n/a | n/a | n/a |'
 			fi
 			if [ -n "${AN[$key|med]:-}" ]; then
-				awk -v n="$n" -v t="${AN[$key|med]}" -v r="${AN[$key|rss]}" -v lo="${AN[$key|min]}" -v hi="${AN[$key|max]}" -v an="${AN[$key|anon]}" -v fi="${AN[$key|findings]:-?}" -v lp="$pairs" \
-					'BEGIN { printf " %.2f s (%.2f-%.2f) | %.1f M | %.0f MiB | %.0f MiB | %s | %s |\n", t, lo, hi, n / t / 1e6, r / 1024, an / 1024, lp, fi }'
+				awk -v n="$n" -v t="${AN[$key|med]}" -v r="${AN[$key|rss]}" -v lo="${AN[$key|min]}" -v hi="${AN[$key|max]}" -v an="${AN[$key|anon]}" -v fi="${AN[$key|findings]:-?}" -v lp="$pairs" -v t1="${AN[$key|med1]:-0}" \
+					'BEGIN { printf " %.2f s (%.2f-%.2f) | %.1f M |", t, lo, hi, n / t / 1e6
+						if (t1 > 0) printf " %.2f s, %.1f M |", t1, n / t1 / 1e6; else printf " n/a |"
+						printf " %.0f MiB | %.0f MiB | %s | %s |\n", r / 1024, an / 1024, lp, fi }'
 			else
-				printf ' %s | | | | %s | |\n' "${AN[$key|note]:-n/a}" "$pairs"
+				printf ' %s | | | | | %s | |\n' "${AN[$key|note]:-n/a}" "$pairs"
 			fi
 		done
 	fi
