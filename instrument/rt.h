@@ -65,7 +65,8 @@ struct rt_thread {
 	 * t->pos right after the last ACQUIRE/RELEASE pair of rep_obj, or
 	 * after its LOCK_REPEAT (rep_counts, its count fields, then set);
 	 * the pair repeats while nothing else is written.  Cleared when a
-	 * chunk starts (rt_chunk_next).  rep_acq_end: t->pos right after a candidate ACQUIRE.
+	 * chunk starts (rt_chunk_next).  rep_acq_end: t->pos right after a
+	 * candidate ACQUIRE.
 	 */
 	uint8_t *rep_end, *rep_acq_end, *rep_counts;
 	uint64_t rep_obj, rep_seq;
@@ -254,6 +255,8 @@ struct rt_options {
 	int deadlock_ms;       /* HBTRACE_DEADLOCK_MS, default 1000 */
 	bool python;	       /* HBTRACE_PYTHON=0 turns the front-end off */
 	bool quiet;	       /* HBTRACE_QUIET=1: no messages on stderr */
+	bool mutex_spin;       /* more than one CPU: a busy mutex is watched
+				* briefly before blocking (rt_mutex_spin) */
 	bool stack_cache;      /* HBTRACE_STACK_CACHE=0: always unwind, no
 				* mutex fast paths (to check both against) */
 };

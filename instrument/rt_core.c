@@ -175,6 +175,7 @@ static void rt_read_options(void)
 	snprintf(rt_opts.out_pattern, sizeof(rt_opts.out_pattern), "%s", e);
 	rt_opts.stacks = rt_env_int("HBTRACE_STACKS", 1) != 0;
 	rt_opts.stack_cache = rt_env_int("HBTRACE_STACK_CACHE", 1) != 0;
+	rt_opts.mutex_spin = sysconf(_SC_NPROCESSORS_ONLN) > 1;
 	rt_opts.stack_depth = rt_env_int("HBTRACE_STACK_DEPTH", 16);
 	if (rt_opts.stack_depth < 1)
 		rt_opts.stack_depth = 1;

@@ -494,13 +494,45 @@ static inline void rt_mutex_emit_release(struct rt_thread *t, uint64_t obj)
 	/* the first pair of a possible run: ACQUIRE then this RELEASE */
 	t->rep_counts = NULL;
 	t->rep_acq = t->rep_rel = 0;
-	t->rep_end = start == t->rep_acq_end && obj == t->rep_obj ? t->pos
-								   : NULL;
+	t->rep_end =
+		start == t->rep_acq_end && obj == t->rep_obj ? t->pos : NULL;
 }
 
 /* glibc mutex kinds whose trylock may do more than take a free lock or
  * say EBUSY (robust: EOWNERDEAD; priority inheritance and protection) */
 #define RT_MUTEX_KIND_SPECIAL (16 | 32 | 64)
+
+#define RT_MUTEX_SPINS 100
+
+/*
+ * A mutex the fast path found taken: watch it for a moment before going
+ * the blocking way.  Why: recording makes every critical section longer,
+ * so a contended program collides more often than natively, and each
+ * collision glibc turns into a futex wait and wake (nested benchmark: 3x
+ * the futex calls).  A holder on another CPU usually lets go within
+ * microseconds; glibc's adaptive mutexes spin for the same reason (and,
+ * as they do, not on a machine of one CPU, where the holder cannot run
+ * meanwhile).
+ * Reads the lock word, as glibc's spin does, and tries only when it is 0.
+ * Returns what the last trylock said.
+ */
+static __attribute__((noinline)) int
+rt_mutex_spin(pthread_mutex_t *m, int (*trylock)(pthread_mutex_t *))
+{
+	int i, r;
+
+	for (i = 0; i < RT_MUTEX_SPINS; i++) {
+#if defined(__x86_64__) || defined(__i386__)
+		__builtin_ia32_pause();
+#endif
+		if (__atomic_load_n(&m->__data.__lock, __ATOMIC_RELAXED))
+			continue;
+		r = trylock(m);
+		if (r != EBUSY)
+			return r;
+	}
+	return EBUSY;
+}
 
 /*
  * pthread_mutex_lock() without the generic helpers, for its common case:
@@ -551,6 +583,8 @@ static inline int rt_mutex_lock_fast(struct rt_thread *t, pthread_mutex_t *m,
 		stack = e->id;
 	}
 	r = trylock(m);
+	if (RT_UNLIKELY(r == EBUSY) && rt_opts.mutex_spin)
+		r = rt_mutex_spin(m, trylock);
 	if (RT_UNLIKELY(r)) {
 		r = r == EBUSY ? EBUSY : -1;
 		goto out;
