@@ -62,6 +62,24 @@ for src in "$SRC"/*.c; do
 	fi
 done
 
+# The second analysis thread (lib/analyze_lane.c) only runs on long
+# traces by default: forced on every trace above, the reports must be
+# the same, byte for byte.
+lanes_differ=
+for json in "$E2E_TMP"/*.json; do
+	name=$(basename "$json" .json)
+	traces=("$E2E_TMP/$name".*.hbt)
+	[ -e "${traces[0]}" ] || continue
+	HBTRACE_ANALYZE_LANES=2 "$HBTRACE" report --format json "${traces[@]}" \
+		>"$E2E_TMP/$name.lanes" 2>/dev/null
+	cmp -s "$json" "$E2E_TMP/$name.lanes" || lanes_differ="$lanes_differ $name"
+done
+if [ -z "$lanes_differ" ]; then
+	ok "findings-second-thread-same-reports"
+else
+	fail "findings-second-thread-same-reports" "differ:$lanes_differ"
+fi
+
 # The text report: TSan shape, symbolized frames (function file:line).
 record dl_abba_text "$TESTDATA_BIN/dl_abba"
 traces=("$E2E_TMP"/dl_abba_text.*.hbt)
