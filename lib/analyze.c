@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "analyze.h"
 #include "analyze_lane.h"
@@ -43,7 +42,6 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 	void *lane_state[MAX_ANALYSES];
 	size_t nlane = 0;
 	struct analysis_lane *lane = NULL;
-	struct stat st;
 	bool use_lane;
 	uint64_t features;
 	struct hbt_reader *r = NULL;
@@ -62,7 +60,7 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 		goto out;
 	}
 	features = hbt_reader_header(r)->features;
-	use_lane = stat(path, &st) == 0 && analysis_lane_wanted(st.st_size);
+	use_lane = analysis_lane_wanted(hbt_reader_file_size(r));
 	for (i = 0; i < n; i++) {
 		const struct analysis_ops *a = hbt_analyses[i];
 

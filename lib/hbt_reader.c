@@ -882,6 +882,11 @@ const struct hbt_file_header *hbt_reader_header(const struct hbt_reader *r)
 	return &r->hdr;
 }
 
+size_t hbt_reader_file_size(const struct hbt_reader *r)
+{
+	return r->size;
+}
+
 const char *hbt_reader_path(const struct hbt_reader *r)
 {
 	return r->path;

@@ -115,6 +115,8 @@ const char *hbt_reader_error(const struct hbt_reader *r);
 void hbt_reader_close(struct hbt_reader *r);
 
 const struct hbt_file_header *hbt_reader_header(const struct hbt_reader *r);
+/* Bytes of the trace file as opened. */
+size_t hbt_reader_file_size(const struct hbt_reader *r);
 const char *hbt_reader_path(const struct hbt_reader *r);
 
 /* 1 = an event was stored, 0 = end of trace, <0 = error (message set). */
