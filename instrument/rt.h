@@ -111,6 +111,12 @@ struct rt_thread {
 	uint32_t nbframes;
 	uint64_t bframes[16];
 	uint64_t chunk_off; /* file offset of the chunk being filled */
+	/* the next chunk, mapped ahead while the thread held no lock, and
+	 * the last one filled, unmapped then (rt_chunk_ahead) */
+	uint8_t *spare, *retired;
+	uint32_t spare_size, retired_size;
+	uint64_t spare_off;
+	bool ahead_failed; /* for this chunk: leave it to rt_chunk_next */
 
 	/* call site of the wrapper being run (rt_site_set): the program's
 	 * return address and the wrapper's CFA; 0 when unknown */

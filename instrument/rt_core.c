@@ -437,6 +437,101 @@ static void rt_chunk_close(struct rt_thread *t)
 	t->chunk = t->pos = t->limit = NULL;
 }
 
+/* Size of the chunk after the current one. */
+static uint32_t rt_chunk_next_size(const struct rt_thread *t, size_t need)
+{
+	uint32_t size = t->chunk ? t->chunk_size * 2 : RT_CHUNK_MIN;
+
+	if (size > RT_CHUNK_MAX)
+		size = RT_CHUNK_MAX;
+	while (size < need + HBT_CHUNK_HEADER_SIZE + 1)
+		size *= 2;
+	return size;
+}
+
+/* Reserve 'size' bytes of the file and map them, pages faulted in and
+ * writable.  NULL on error, recorded (the header says WRITE_ERROR and
+ * recording stops) when 'report'. */
+static void *rt_chunk_map(uint32_t size, uint64_t *offp, bool report)
+{
+	uint64_t off;
+	void *p;
+
+	off = __atomic_fetch_add(&rt_off, size, __ATOMIC_RELAXED);
+	if (fallocate(rt_fd, 0, (off_t)off, size) < 0) {
+		int err = errno;
+
+		/* file systems without fallocate: extend with a write */
+		if (err != EOPNOTSUPP ||
+		    pwrite(rt_fd, "", 1, (off_t)(off + size - 1)) != 1) {
+			/* what a failed fallocate may have allocated */
+			fallocate(rt_fd,
+				  FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+				  (off_t)off, size);
+			if (report)
+				rt_write_error(-err);
+			return NULL;
+		}
+	}
+	/* one populate call is far cheaper than a fault per page */
+	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+		 rt_fd, (off_t)off);
+	if (p == MAP_FAILED) {
+		int err = errno;
+
+		/* the space back: nobody will write there */
+		fallocate(rt_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)off, size);
+		if (report)
+			rt_write_error(-err);
+		return NULL;
+	}
+	/* shared mappings are populated read-only; a write fault per page
+	 * (page_mkwrite) costs more than the records on it: take them all
+	 * now in one call (Linux 5.14+; harmless EINVAL before) */
+	madvise(p, size, RT_MADV_POPULATE_WRITE);
+	*offp = off;
+	return p;
+}
+
+/* Drop the mapped-ahead chunk unused: its file space back (a reader
+ * skips the zeros, as any chunk whose magic was never stored). */
+static void rt_chunk_drop_spare(struct rt_thread *t, bool punch)
+{
+	if (!t->spare)
+		return;
+	munmap(t->spare, t->spare_size);
+	if (punch)
+		fallocate(rt_fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)t->spare_off, (off_t)t->spare_size);
+	t->spare = NULL;
+}
+
+static void rt_chunk_unmap_retired(struct rt_thread *t)
+{
+	if (!t->retired)
+		return;
+	munmap(t->retired, t->retired_size);
+	t->retired = NULL;
+}
+
+void rt_chunk_ahead_slow(struct rt_thread *t)
+{
+	int saved = errno;
+
+	rt_chunk_unmap_retired(t);
+	/* a failure is not reported yet: the current chunk has room left,
+	 * and opening the next one when it is full tries again (and says
+	 * why recording stops) */
+	if (!t->spare && !t->ahead_failed && t->chunk &&
+	    __atomic_load_n(&rt_active, __ATOMIC_ACQUIRE) && rt_fd >= 0) {
+		t->spare_size = rt_chunk_next_size(t, 0);
+		t->spare = rt_chunk_map(t->spare_size, &t->spare_off, false);
+		t->ahead_failed = !t->spare;
+	}
+	errno = saved;
+}
+
 /* Open the thread's next chunk with room for at least 'need' bytes. */
 static int rt_chunk_next(struct rt_thread *t, size_t need)
 {
@@ -447,33 +542,24 @@ static int rt_chunk_next(struct rt_thread *t, size_t need)
 
 	if (!__atomic_load_n(&rt_active, __ATOMIC_ACQUIRE) || rt_fd < 0)
 		return -EIO;
-	size = t->chunk ? t->chunk_size * 2 : RT_CHUNK_MIN;
-	if (size > RT_CHUNK_MAX)
-		size = RT_CHUNK_MAX;
-	while (size < need + HBT_CHUNK_HEADER_SIZE + 1)
-		size *= 2;
-	off = __atomic_fetch_add(&rt_off, size, __ATOMIC_RELAXED);
-	if (fallocate(rt_fd, 0, (off_t)off, size) < 0) {
-		int err = errno;
-
-		/* file systems without fallocate: extend with a write */
-		if (err != EOPNOTSUPP ||
-		    pwrite(rt_fd, "", 1, (off_t)(off + size - 1)) != 1) {
-			rt_write_error(-err);
-			return -err;
-		}
+	size = rt_chunk_next_size(t, need);
+	if (t->spare && t->spare_size >= need + HBT_CHUNK_HEADER_SIZE + 1) {
+		/* no system call now: the full chunk stays mapped until
+		 * the thread next holds no lock */
+		p = t->spare;
+		size = t->spare_size;
+		off = t->spare_off;
+		t->spare = NULL;
+		rt_chunk_unmap_retired(t);
+		t->retired = t->chunk;
+		t->retired_size = t->chunk_size;
+		t->chunk = NULL;
+	} else {
+		rt_chunk_drop_spare(t, true);
+		p = rt_chunk_map(size, &off, true);
+		if (!p)
+			return -EIO;
 	}
-	/* one populate call is far cheaper than a fault per page */
-	p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
-		 rt_fd, (off_t)off);
-	if (p == MAP_FAILED) {
-		rt_write_error(-errno);
-		return -EIO;
-	}
-	/* shared mappings are populated read-only; a write fault per page
-	 * (page_mkwrite) costs more than the records on it: take them all
-	 * now in one call (Linux 5.14+; harmless EINVAL before) */
-	madvise(p, size, RT_MADV_POPULATE_WRITE);
 	rt_chunk_close(t);
 	if (t->chunk_index || t->chunk_size)
 		t->chunk_index++;
@@ -495,6 +581,7 @@ static int rt_chunk_next(struct rt_thread *t, size_t need)
 	 * reset leave it NULL, and nothing is written without a chunk): a
 	 * LOCK_REPEAT run never spans two */
 	t->rep_end = t->rep_acq_end = t->rep_counts = NULL;
+	t->ahead_failed = false;
 	return 0;
 }
 
@@ -663,6 +750,8 @@ void rt_thread_finish(struct rt_thread *t, uint8_t op)
 				  (off_t)(t->chunk_size - used));
 	}
 	rt_chunk_close(t);
+	rt_chunk_unmap_retired(t);
+	rt_chunk_drop_spare(t, true);
 	t->in_runtime--;
 }
 
@@ -929,6 +1018,9 @@ void rt_fork_child_reset(int parent_pid)
 		if (t->chunk)
 			munmap(t->chunk, t->chunk_size);
 		t->chunk = t->pos = t->limit = NULL;
+		/* the parent's file: not ours to punch */
+		rt_chunk_unmap_retired(t);
+		rt_chunk_drop_spare(t, false);
 		if (t != self)
 			t->ended = true;
 		__atomic_store_n(&rt_threads[i], NULL, __ATOMIC_RELAXED);

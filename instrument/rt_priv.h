@@ -14,6 +14,23 @@
 extern RT_TLS __thread struct rt_thread *rt_self RT_HIDDEN;
 
 /*
+ * Opening a chunk costs system calls that fault in and dirty its pages
+ * (half a millisecond for a megabyte here): made inside a critical
+ * section, they hold up every thread waiting for the lock.  So when the
+ * chunk is three-quarters full and the thread holds no lock, the next
+ * one is mapped ahead and the full one unmapped later, at such a moment
+ * too.  Call with the thread entered (in_runtime).
+ */
+void rt_chunk_ahead_slow(struct rt_thread *t) RT_HIDDEN;
+static inline void rt_chunk_ahead(struct rt_thread *t)
+{
+	if (RT_UNLIKELY((size_t)(t->limit - t->pos) < t->chunk_size / 4 &&
+			!t->spare && !t->ahead_failed) ||
+	    RT_UNLIKELY(t->retired != NULL))
+		rt_chunk_ahead_slow(t);
+}
+
+/*
  * rt_enter()/rt_leave() for the wrappers' hot path, inline: the common
  * case (a known thread, not re-entered, recording) is a TLS load and a
  * few compares; everything else goes through rt_enter().
@@ -34,6 +51,8 @@ static inline struct rt_thread *rt_enter_fast(int *saved_errno)
 static inline void rt_leave_fast(struct rt_thread *t, int saved_errno)
 {
 	if (RT_LIKELY(t != NULL)) {
+		if (!t->nheld)
+			rt_chunk_ahead(t);
 		t->in_runtime--;
 		t->site_ra = 0;
 		*t->errnop = saved_errno;

@@ -713,6 +713,8 @@ static inline bool rt_mutex_unlock_fast(struct rt_thread *t, pthread_mutex_t *m,
 		} else if (RT_LIKELY(rt_emit_room(t, HBT_EVENT_MAX_BYTES))) {
 			rt_mutex_emit_release(t, (uint64_t)m);
 		}
+		if (n == 1)
+			rt_chunk_ahead(t);
 		done = true;
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);

@@ -144,6 +144,29 @@ else
 fi
 has fork.hbt 'FORK +- result=[1-9]' "fork-parent-record"
 
+# ---- chunks opened ahead and at once: no lock taken is lost -----------
+# rt_chunks: 5 threads x 20,000 rounds of ck_inner in the parent's trace,
+# 20,000 in the fork child's; with the fast paths off too (generic path)
+for mode in fast generic; do
+	rm -f chunks-$mode*.hbt
+	if [ $mode = fast ]; then
+		pre chunks-$mode chunks-$mode.hbt "$BIN/rt_chunks"
+	else
+		HBTRACE_STACK_CACHE=0 pre chunks-$mode chunks-$mode.hbt \
+			"$BIN/rt_chunks"
+	fi
+	[ "$st" -eq 0 ] && ok "chunks-$mode-status" ||
+		fail "chunks-$mode-status" "status $st $(head -c 300 chunks-$mode.err)"
+	child=$(ls chunks-$mode.*.hbt 2>/dev/null | head -n 1)
+	np=$("$HBTRACE" dump chunks-$mode.hbt 2>&1 | grep -c 'ACQUIRE *ck_inner')
+	nc=$("$HBTRACE" dump "${child:-none}" 2>&1 | grep -c 'ACQUIRE *ck_inner')
+	if [ "$np" -eq 100000 ] && [ "$nc" -eq 20000 ]; then
+		ok "chunks-$mode-nothing-lost"
+	else
+		fail "chunks-$mode-nothing-lost" "parent $np of 100000, child $nc of 20000"
+	fi
+done
+
 # ---- exec: a failed exec is recorded, the new image gets .exec1 --------
 native exec "$BIN/rt_exec"
 pre exec exec.hbt "$BIN/rt_exec"
