@@ -99,6 +99,9 @@ struct rt_thread {
 		/* blocking acquisitions left that skip the trylock: the
 		 * last one found the object busy (rt_acquire) */
 		uint32_t busy;
+		/* sh has RT_SH_SEEN (never cleared): the fast path need
+		 * not read the shadow's line before it holds the lock */
+		uint32_t seen;
 	} shcache[64];
 	struct {
 		uint64_t hash;

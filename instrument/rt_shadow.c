@@ -104,6 +104,7 @@ struct rt_shadow *rt_shadow_get_miss(struct rt_thread *t, uint64_t obj,
 		t->shcache[h].key = obj;
 		t->shcache[h].sh = s;
 		t->shcache[h].busy = 0;
+		t->shcache[h].seen = 0;
 	}
 	return s;
 }
