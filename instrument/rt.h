@@ -65,10 +65,12 @@ struct rt_thread {
 	 * t->pos right after the last ACQUIRE/RELEASE pair of rep_obj, or
 	 * after its LOCK_REPEAT (rep_counts, its count fields, then set);
 	 * the pair repeats while nothing else is written.  Cleared when a
-	 * chunk starts (rt_chunk_next).  rep_acq_end: t->pos right after a
-	 * candidate ACQUIRE.
+	 * chunk starts (rt_chunk_next).  rep_acq_rec, rep_acq_end: where
+	 * a candidate MUTEX_ACQUIRE starts, and t->pos right after it (it
+	 * becomes a MUTEX_PAIR if nothing else is written before its
+	 * release).
 	 */
-	uint8_t *rep_end, *rep_acq_end, *rep_counts;
+	uint8_t *rep_end, *rep_acq_end, *rep_counts, *rep_acq_rec;
 	uint64_t rep_obj, rep_seq;
 	uint32_t rep_stack, rep_acq, rep_rel;
 

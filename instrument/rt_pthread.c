@@ -445,12 +445,15 @@ static int rt_mutex_acquire(pthread_mutex_t *m, uint8_t op,
 }
 
 /*
- * The fast paths' records, with LOCK_REPEAT: a thread that takes and drops
- * one mutex over and over from one call site, nobody else taking it in
- * between (seq one more than its last) and nothing else recorded by the
- * thread, writes one LOCK_REPEAT and then only bumps its counts in place,
- * instead of 15 bytes a pair.  The reader hands out the same ACQUIRE and
- * RELEASE events (hbt_format.h), so nothing but the size changes.
+ * The fast paths' records, with MUTEX_PAIR and LOCK_REPEAT: a mutex
+ * released with nothing recorded since its MUTEX_ACQUIRE turns that
+ * record into a MUTEX_PAIR instead of adding a MUTEX_RELEASE (an inner
+ * lock, typically).  A thread that takes and drops one mutex over and
+ * over from one call site, nobody else taking it in between (seq one
+ * more than its last) and nothing else recorded by the thread, then
+ * writes one LOCK_REPEAT and only bumps its counts in place.  The reader
+ * hands out the same ACQUIRE and RELEASE events (hbt_format.h), so
+ * nothing but the size changes.
  */
 static inline void rt_mutex_emit_acquire(struct rt_thread *t, uint64_t obj,
 					 uint64_t seq, uint32_t stack)
@@ -471,6 +474,7 @@ static inline void rt_mutex_emit_acquire(struct rt_thread *t, uint64_t obj,
 		t->rep_end = t->pos;
 		return;
 	}
+	t->rep_acq_rec = t->pos;
 	t->pos += hbt_encode_acquire(t->pos, &t->codec, obj, HBT_OBJ_MUTEX, 0,
 				     seq, stack);
 	t->rep_obj = obj;
@@ -489,13 +493,20 @@ static inline void rt_mutex_emit_release(struct rt_thread *t, uint64_t obj)
 		hbt_repeat_store(t->rep_counts + 4, ++t->rep_rel);
 		return;
 	}
-	t->pos += hbt_encode_release(start, &t->codec, obj, HBT_OBJ_MUTEX, 0, 0,
-				     0);
-	/* the first pair of a possible run: ACQUIRE then this RELEASE */
 	t->rep_counts = NULL;
 	t->rep_acq = t->rep_rel = 0;
-	t->rep_end =
-		start == t->rep_acq_end && obj == t->rep_obj ? t->pos : NULL;
+	if (start == t->rep_acq_end && obj == t->rep_obj) {
+		/* released right after its MUTEX_ACQUIRE: that record
+		 * becomes a MUTEX_PAIR, no RELEASE; the first pair of a
+		 * possible run */
+		hbt_mark_mutex_pair(t->rep_acq_rec);
+		t->rep_acq_end = NULL;
+		t->rep_end = start;
+		return;
+	}
+	t->pos += hbt_encode_release(start, &t->codec, obj, HBT_OBJ_MUTEX, 0, 0,
+				     0);
+	t->rep_end = NULL;
 }
 
 /*

@@ -61,6 +61,11 @@ size_t hbt_encode_event(uint8_t *start, struct hbt_codec_state *st,
 		p = hbt_put_uv(p, ev->stack);
 		break;
 	case HBT_REC_ACQUIRE:
+		/* the short form where it applies, as hbt_encode_acquire() */
+		if (ev->kind == HBT_OBJ_MUTEX && !ev->op)
+			return hbt_encode_acquire(start, st, ev->obj, ev->kind,
+						  ev->op, ev->seq, ev->stack);
+		/* fall through */
 	case HBT_REC_POST:
 		p = put_obj(p, st, ev->obj);
 		*p++ = ev->kind;
@@ -68,18 +73,22 @@ size_t hbt_encode_event(uint8_t *start, struct hbt_codec_state *st,
 		p = hbt_put_uv(p, ev->seq);
 		p = hbt_put_uv(p, ev->stack);
 		break;
+	case HBT_REC_RELEASE:
+		if (ev->kind == HBT_OBJ_MUTEX && !ev->op && !ev->err &&
+		    !ev->stack)
+			return hbt_encode_release(start, st, ev->obj, ev->kind,
+						  0, 0, 0);
+		p = put_obj(p, st, ev->obj);
+		*p++ = ev->kind;
+		*p++ = ev->op;
+		p = hbt_put_sv(p, ev->err);
+		p = hbt_put_uv(p, ev->stack);
+		break;
 	case HBT_REC_FAIL:
 		p = put_obj(p, st, ev->obj);
 		*p++ = ev->kind;
 		*p++ = ev->op;
 		*p++ = ev->outcome;
-		p = hbt_put_sv(p, ev->err);
-		p = hbt_put_uv(p, ev->stack);
-		break;
-	case HBT_REC_RELEASE:
-		p = put_obj(p, st, ev->obj);
-		*p++ = ev->kind;
-		*p++ = ev->op;
 		p = hbt_put_sv(p, ev->err);
 		p = hbt_put_uv(p, ev->stack);
 		break;
@@ -519,6 +528,29 @@ static ssize_t decode_fast(const uint8_t *p, struct hbt_codec_state *st,
 		obj = st->prev_obj + (uint64_t)hbt_unzigzag(delta);
 		st->prev_obj = obj;
 		break;
+	case HBT_REC_MUTEX_ACQUIRE:
+	case HBT_REC_MUTEX_PAIR:
+		if (!fast_uv(&q, &delta) || !fast_uv(&q, &seq) ||
+		    !fast_u32(&q, &stack))
+			return -1;
+		goto mutex;
+	case HBT_REC_MUTEX_RELEASE:
+		if (!fast_uv(&q, &delta))
+			return -1;
+		stack = 0;
+	mutex:
+		kind = HBT_OBJ_MUTEX;
+		obj = st->prev_obj + (uint64_t)hbt_unzigzag(delta);
+		st->prev_obj = obj;
+		if (type == HBT_REC_MUTEX_PAIR) {
+			hbt_event_set(ev, HBT_REC_LOCK_REPEAT, kind, 0, obj,
+				      seq, 1, 0, stack);
+			ev->arg2 = 1;
+			return (ssize_t)(q - p);
+		}
+		type = type == HBT_REC_MUTEX_ACQUIRE ? HBT_REC_ACQUIRE
+						     : HBT_REC_RELEASE;
+		break;
 	case HBT_REC_MEM_READ:
 	case HBT_REC_MEM_WRITE:
 		if (!fast_uv(&q, &delta) || !fast_uv(&q, &arg) ||
@@ -658,6 +690,22 @@ ssize_t hbt_decode_record(const uint8_t *p, const uint8_t *end,
 		ev->op = get_u8(&c);
 		ev->err = get_sv(&c);
 		ev->stack = get_u32(&c);
+		break;
+	case HBT_REC_MUTEX_ACQUIRE:
+	case HBT_REC_MUTEX_PAIR:
+		ev->type = type == HBT_REC_MUTEX_PAIR ? HBT_REC_LOCK_REPEAT
+						      : HBT_REC_ACQUIRE;
+		ev->obj = get_obj(&c, st);
+		ev->kind = HBT_OBJ_MUTEX;
+		ev->seq = get_uv(&c);
+		ev->stack = get_u32(&c);
+		if (type == HBT_REC_MUTEX_PAIR)
+			ev->arg = ev->arg2 = 1;
+		break;
+	case HBT_REC_MUTEX_RELEASE:
+		ev->type = HBT_REC_RELEASE;
+		ev->obj = get_obj(&c, st);
+		ev->kind = HBT_OBJ_MUTEX;
 		break;
 	case HBT_REC_COND_WAIT:
 		ev->obj = get_obj(&c, st);

@@ -72,9 +72,17 @@ static inline size_t hbt_encode_acquire(uint8_t *start,
 					uint64_t obj, uint8_t kind, uint8_t op,
 					uint64_t seq, uint32_t stack)
 {
-	uint8_t *p = start + hbt_encode_lockop(start, st, HBT_REC_ACQUIRE, obj,
-					       kind, op);
+	uint8_t *p;
 
+	if (kind == HBT_OBJ_MUTEX && !op) {
+		p = hbt_put_sv(start + 1, (int64_t)(obj - st->prev_obj));
+		st->prev_obj = obj;
+		p = hbt_put_uv(p, seq);
+		p = hbt_put_uv(p, stack);
+		return hbt_encode_finish(start, p, HBT_REC_MUTEX_ACQUIRE);
+	}
+	p = start +
+	    hbt_encode_lockop(start, st, HBT_REC_ACQUIRE, obj, kind, op);
 	p = hbt_put_uv(p, seq);
 	p = hbt_put_uv(p, stack);
 	return hbt_encode_finish(start, p, HBT_REC_ACQUIRE);
@@ -85,12 +93,29 @@ static inline size_t hbt_encode_release(uint8_t *start,
 					uint64_t obj, uint8_t kind, uint8_t op,
 					int32_t err, uint32_t stack)
 {
-	uint8_t *p = start + hbt_encode_lockop(start, st, HBT_REC_RELEASE, obj,
-					       kind, op);
+	uint8_t *p;
 
+	if (kind == HBT_OBJ_MUTEX && !op && !err && !stack) {
+		p = hbt_put_sv(start + 1, (int64_t)(obj - st->prev_obj));
+		st->prev_obj = obj;
+		return hbt_encode_finish(start, p, HBT_REC_MUTEX_RELEASE);
+	}
+	p = start +
+	    hbt_encode_lockop(start, st, HBT_REC_RELEASE, obj, kind, op);
 	p = hbt_put_sv(p, err);
 	p = hbt_put_uv(p, stack);
 	return hbt_encode_finish(start, p, HBT_REC_RELEASE);
+}
+
+/*
+ * The thread releases the mutex of the MUTEX_ACQUIRE at 'rec', its last
+ * record: make it a MUTEX_PAIR, which stands for both.  One byte store;
+ * a stream cut before it reads the mutex as still held, as it would
+ * without the RELEASE record.
+ */
+static inline void hbt_mark_mutex_pair(uint8_t *rec)
+{
+	__atomic_store_n(rec, HBT_REC_MUTEX_PAIR, __ATOMIC_RELEASE);
 }
 
 static inline void hbt_put_le32(uint8_t *p, uint32_t v)

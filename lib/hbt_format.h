@@ -37,9 +37,10 @@
 #include <stdint.h>
 
 #define HBT_MAGIC	       "HBTRACE\0" /* 8 bytes at offset 0 */
-#define HBT_VERSION	       2
-/* 2: LOCK_REPEAT, which a version-1 reader would stop at */
-#define HBT_MIN_READER_VERSION 2
+#define HBT_VERSION	       3
+/* 2: LOCK_REPEAT; 3: MUTEX_ACQUIRE, MUTEX_RELEASE, MUTEX_PAIR.  An older
+ * reader would stop at them. */
+#define HBT_MIN_READER_VERSION 3
 #define HBT_HEADER_SIZE	       4096
 #define HBT_CHUNK_ALIGN	       4096
 #define HBT_CHUNK_MAGIC	       0x4b434248u /* "HBCK" little-endian */
@@ -260,6 +261,18 @@ enum hbt_record_type {
 	 * is published, acquired first, so a stream cut at any moment
 	 * still reads exactly the pairs that happened. */
 	HBT_REC_LOCK_REPEAT = 0x1b,
+	/* The short forms of a plain mutex's records, what most of a
+	 * lock-heavy trace is.  MUTEX_ACQUIRE: obj, uv seq, stack; stands
+	 * for ACQUIRE(obj, kind mutex, op 0, seq, stack).  MUTEX_RELEASE:
+	 * obj; stands for RELEASE(obj, kind mutex, op 0, err 0, stack 0).
+	 * MUTEX_PAIR: as MUTEX_ACQUIRE, and stands for that ACQUIRE then
+	 * the MUTEX_RELEASE of the same obj: the writer turns a
+	 * MUTEX_ACQUIRE into one (its type byte only) when the thread
+	 * releases the mutex with nothing recorded in between.  Decoded,
+	 * a MUTEX_PAIR is a LOCK_REPEAT of one pair. */
+	HBT_REC_MUTEX_ACQUIRE = 0x1c,
+	HBT_REC_MUTEX_RELEASE = 0x1d,
+	HBT_REC_MUTEX_PAIR = 0x1e,
 
 	/* -- threads and processes ------------------------------------- */
 	/* THREAD_START: uv parent serial (0 for the first thread), uv tid,

@@ -74,10 +74,10 @@ printf 'HBTRACE\0\001\000\001\000' >"$T/short.hbt"
 expect_input_error "dump truncated header" "$T/short.hbt" "truncated header"
 python3 -c '
 import struct, sys
-h = b"HBTRACE\0" + struct.pack("<HHI", 9, 3, 4096)
+h = b"HBTRACE\0" + struct.pack("<HHI", 9, 4, 4096)
 sys.stdout.buffer.write(h + bytes(4096 - len(h)))' >"$T/newer.hbt"
 expect_input_error "dump newer format" "$T/newer.hbt" \
-	"trace format version 9 is newer than this hbtrace supports (2)"
+	"trace format version 9 is newer than this hbtrace supports (3)"
 expect_input_error "dump a directory" "$T" "is a directory"
 # a header alone is a valid, empty, cut trace
 python3 -c '

@@ -675,12 +675,12 @@ Test(reader, bad_input_errors)
 	cr_assert_eq(hbt_filewriter_close(w), 0);
 	buf = slurp(tpath("new.hbt"), &len);
 	memcpy(&h, buf, sizeof(h));
-	h.version = 3;
-	h.min_reader_version = 3;
+	h.version = HBT_VERSION + 1;
+	h.min_reader_version = HBT_VERSION + 1;
 	memcpy(buf, &h, sizeof(h));
 	write_file(tpath("new.hbt"), buf, len);
-	expect_open_error(tpath("new.hbt"), "trace format version 3 is newer "
-					    "than this hbtrace supports (2)");
+	expect_open_error(tpath("new.hbt"), "trace format version 4 is newer "
+					    "than this hbtrace supports (3)");
 	free(buf);
 }
 
