@@ -5,10 +5,12 @@
  *
  * Writing: every thread owns the chunk it fills.  A new chunk is reserved
  * with one atomic fetch_add on the file offset, backed with fallocate()
- * (so a full disk is an error now, never a SIGBUS later) and mapped
- * MAP_SHARED; records are encoded straight into the mapping.  Nothing is
- * buffered in the process, so kill -9 loses nothing already written, and
- * the hot path takes no lock and makes no system call.
+ * (so a full disk is an error now, never a SIGBUS later), its zeros
+ * written (rt_chunk_fill) and mapped MAP_SHARED; records are encoded
+ * straight into the mapping.  Nothing is buffered in the process, so
+ * kill -9 loses nothing already written, and the hot path takes no lock
+ * and makes no system call.  The next chunk is mapped ahead at a moment
+ * the thread holds no lock (rt_chunk_ahead).
  *
  * The header page stays mapped too; the exit path sets CLEAN_CLOSE,
  * end_offset and dropped_events in place.
@@ -31,6 +33,8 @@
 
 #define RT_CHUNK_MIN (64u << 10)
 #define RT_CHUNK_MAX (1u << 20)
+_Static_assert(RT_CHUNK_AHEAD_SIZE == RT_CHUNK_MAX,
+	       "chunks are mapped ahead at the largest size");
 /* Thread table: serial -> state.  Reserved, touched as it fills. */
 #define RT_MAX_THREADS (1u << 20)
 /* The runtime keeps its trace fd out of the way of the program's fds. */

@@ -14,18 +14,23 @@
 extern RT_TLS __thread struct rt_thread *rt_self RT_HIDDEN;
 
 /*
- * Opening a chunk costs system calls that fault in and dirty its pages
- * (half a millisecond for a megabyte here): made inside a critical
- * section, they hold up every thread waiting for the lock.  So when the
- * chunk is three-quarters full and the thread holds no lock, the next
- * one is mapped ahead and the full one unmapped later, at such a moment
- * too.  Call with the thread entered (in_runtime).
+ * Opening a chunk costs system calls that fill and map its pages (0.3 ms
+ * for a megabyte here): made inside a critical section, they hold up
+ * every thread waiting for the lock.  So when a chunk of the largest
+ * size (a thread that records a lot) is three-quarters full and the
+ * thread holds no lock, the next one is mapped ahead and the full one
+ * unmapped later, at such a moment too.  Not for smaller chunks: a
+ * thread's last spare is never used, and its hole would count in the
+ * file size of every short trace.  Call with the thread entered
+ * (in_runtime).
  */
+#define RT_CHUNK_AHEAD_SIZE (1u << 20) /* = RT_CHUNK_MAX (rt_core.c) */
 void rt_chunk_ahead_slow(struct rt_thread *t) RT_HIDDEN;
 static inline void rt_chunk_ahead(struct rt_thread *t)
 {
 	if (RT_UNLIKELY((size_t)(t->limit - t->pos) < t->chunk_size / 4 &&
-			!t->spare && !t->ahead_failed) ||
+			t->chunk_size >= RT_CHUNK_AHEAD_SIZE && !t->spare &&
+			!t->ahead_failed) ||
 	    RT_UNLIKELY(t->retired != NULL))
 		rt_chunk_ahead_slow(t);
 }

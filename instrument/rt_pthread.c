@@ -587,7 +587,7 @@ static inline int rt_mutex_lock_fast(struct rt_thread *t, pthread_mutex_t *m,
 	t->in_runtime++;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	/* the trylock will want the mutex's line for writing: ask for it
-	 * so now, not shared for the kind check and then again */
+	 * that way now, not shared for the kind check and then again */
 	rt_prefetch_write(m);
 	if (RT_UNLIKELY(t->shcache[hc].key != obj || t->shcache[hc].busy))
 		goto out;

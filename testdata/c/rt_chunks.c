@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * rt_chunks.c - threads that fill many trace chunks, so the runtime opens
- * its next chunks ahead (while a thread holds no lock) and also at once
- * (a thread that holds a lock all along), then a fork while the main
- * thread has a chunk mapped ahead.  Every lock taken must be in the
+ * its next chunks ahead (while a thread holds no lock; megabyte chunks
+ * only, so ROUNDS of 150000 or more) and also at once (a thread that
+ * holds a lock all along), then a fork while the main thread has a
+ * chunk mapped ahead.  Every lock taken must be in the
  * trace exactly once: workers, the holder and main each take ck_inner
  * ROUNDS times (the child of the fork too, in its own trace).
  * Usage: rt_chunks [ROUNDS]

@@ -145,25 +145,26 @@ fi
 has fork.hbt 'FORK +- result=[1-9]' "fork-parent-record"
 
 # ---- chunks opened ahead and at once: no lock taken is lost -----------
-# rt_chunks: 5 threads x 20,000 rounds of ck_inner in the parent's trace,
-# 20,000 in the fork child's; with the fast paths off too (generic path)
+# rt_chunks 150000: 5 threads x 150,000 rounds of ck_inner in the parent's
+# trace (enough for megabyte chunks, the only ones mapped ahead), 150,000
+# in the fork child's; with the fast paths off too (generic path)
 for mode in fast generic; do
 	rm -f chunks-$mode*.hbt
 	if [ $mode = fast ]; then
-		pre chunks-$mode chunks-$mode.hbt "$BIN/rt_chunks"
+		pre chunks-$mode chunks-$mode.hbt "$BIN/rt_chunks" 150000
 	else
 		HBTRACE_STACK_CACHE=0 pre chunks-$mode chunks-$mode.hbt \
-			"$BIN/rt_chunks"
+			"$BIN/rt_chunks" 150000
 	fi
 	[ "$st" -eq 0 ] && ok "chunks-$mode-status" ||
 		fail "chunks-$mode-status" "status $st $(head -c 300 chunks-$mode.err)"
 	child=$(ls chunks-$mode.*.hbt 2>/dev/null | head -n 1)
 	np=$("$HBTRACE" dump chunks-$mode.hbt 2>&1 | grep -c 'ACQUIRE *ck_inner')
 	nc=$("$HBTRACE" dump "${child:-none}" 2>&1 | grep -c 'ACQUIRE *ck_inner')
-	if [ "$np" -eq 100000 ] && [ "$nc" -eq 20000 ]; then
+	if [ "$np" -eq 750000 ] && [ "$nc" -eq 150000 ]; then
 		ok "chunks-$mode-nothing-lost"
 	else
-		fail "chunks-$mode-nothing-lost" "parent $np of 100000, child $nc of 20000"
+		fail "chunks-$mode-nothing-lost" "parent $np of 750000, child $nc of 150000"
 	fi
 done
 
