@@ -545,6 +545,18 @@ static void rt_chunk_unmap_retired(struct rt_thread *t)
 	t->retired = NULL;
 }
 
+void rt_chunk_drop_ahead(struct rt_thread *t)
+{
+	int saved = errno;
+
+	if (!rt_own_process())
+		return; /* a vfork child: the state and mappings are the
+			 * parent's */
+	rt_chunk_unmap_retired(t);
+	rt_chunk_drop_spare(t, true);
+	errno = saved;
+}
+
 void rt_chunk_ahead_slow(struct rt_thread *t)
 {
 	int saved = errno;

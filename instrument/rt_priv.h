@@ -26,6 +26,8 @@ extern RT_TLS __thread struct rt_thread *rt_self RT_HIDDEN;
  */
 #define RT_CHUNK_AHEAD_SIZE (1u << 20) /* = RT_CHUNK_MAX (rt_core.c) */
 void rt_chunk_ahead_slow(struct rt_thread *t) RT_HIDDEN;
+/* Give the mapped-ahead chunk back (exec: the new image never uses it). */
+void rt_chunk_drop_ahead(struct rt_thread *t) RT_HIDDEN;
 static inline void rt_chunk_ahead(struct rt_thread *t)
 {
 	if (RT_UNLIKELY((size_t)(t->limit - t->pos) < t->chunk_size / 4 &&

@@ -316,9 +316,10 @@ static void rt_exec_mark(struct rt_thread *t, const char *path, int err)
 	ev.data_len = (uint32_t)strnlen(path, 4096);
 	ev.stack = rt_stack_here(t, 0);
 	rt_emit(t, &ev);
-	if (!err)
+	if (!err) {
+		rt_chunk_drop_ahead(t);
 		rt_header_sync();
-	else
+	} else
 		rt_header_flags(0, HBT_HDR_CLEAN_CLOSE);
 }
 
