@@ -32,9 +32,6 @@
 #include "rt_priv.h"
 
 #define RT_CHUNK_MIN (64u << 10)
-#define RT_CHUNK_MAX (1u << 20)
-_Static_assert(RT_CHUNK_AHEAD_SIZE == RT_CHUNK_MAX,
-	       "chunks are mapped ahead at the largest size");
 /* Thread table: serial -> state.  Reserved, touched as it fills. */
 #define RT_MAX_THREADS (1u << 20)
 /* The runtime keeps its trace fd out of the way of the program's fds. */
@@ -584,7 +581,6 @@ static int rt_chunk_next(struct rt_thread *t, size_t need)
 
 	if (!__atomic_load_n(&rt_active, __ATOMIC_ACQUIRE) || rt_fd < 0)
 		return -EIO;
-	size = rt_chunk_next_size(t, need);
 	if (t->spare && t->spare_size >= need + HBT_CHUNK_HEADER_SIZE + 1) {
 		/* no system call now: the full chunk stays mapped until
 		 * the thread next holds no lock */
@@ -598,6 +594,7 @@ static int rt_chunk_next(struct rt_thread *t, size_t need)
 		t->chunk = NULL;
 	} else {
 		rt_chunk_drop_spare(t, true);
+		size = rt_chunk_next_size(t, need);
 		p = rt_chunk_map(size, &off, true);
 		if (!p)
 			return -EIO;
@@ -792,8 +789,7 @@ void rt_thread_finish(struct rt_thread *t, uint8_t op)
 				  (off_t)(t->chunk_size - used));
 	}
 	rt_chunk_close(t);
-	rt_chunk_unmap_retired(t);
-	rt_chunk_drop_spare(t, true);
+	rt_chunk_drop_ahead(t);
 	t->in_runtime--;
 }
 

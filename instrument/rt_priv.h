@@ -24,14 +24,15 @@ extern RT_TLS __thread struct rt_thread *rt_self RT_HIDDEN;
  * file size of every short trace.  Call with the thread entered
  * (in_runtime).
  */
-#define RT_CHUNK_AHEAD_SIZE (1u << 20) /* = RT_CHUNK_MAX (rt_core.c) */
+#define RT_CHUNK_MAX (1u << 20) /* the largest chunk a thread opens */
 void rt_chunk_ahead_slow(struct rt_thread *t) RT_HIDDEN;
-/* Give the mapped-ahead chunk back (exec: the new image never uses it). */
+/* Give the mapped-ahead chunk back and unmap the retired one (thread
+ * end; exec, whose new image never uses them). */
 void rt_chunk_drop_ahead(struct rt_thread *t) RT_HIDDEN;
 static inline void rt_chunk_ahead(struct rt_thread *t)
 {
 	if (RT_UNLIKELY((size_t)(t->limit - t->pos) < t->chunk_size / 4 &&
-			t->chunk_size >= RT_CHUNK_AHEAD_SIZE && !t->spare &&
+			t->chunk_size >= RT_CHUNK_MAX && !t->spare &&
 			!t->ahead_failed) ||
 	    RT_UNLIKELY(t->retired != NULL))
 		rt_chunk_ahead_slow(t);

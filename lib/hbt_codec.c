@@ -530,15 +530,13 @@ static ssize_t decode_fast(const uint8_t *p, struct hbt_codec_state *st,
 		break;
 	case HBT_REC_MUTEX_ACQUIRE:
 	case HBT_REC_MUTEX_PAIR:
-		if (!fast_uv(&q, &delta) || !fast_uv(&q, &seq) ||
-		    !fast_u32(&q, &stack))
-			return -1;
-		goto mutex;
 	case HBT_REC_MUTEX_RELEASE:
+		stack = 0;
 		if (!fast_uv(&q, &delta))
 			return -1;
-		stack = 0;
-	mutex:
+		if (type != HBT_REC_MUTEX_RELEASE &&
+		    (!fast_uv(&q, &seq) || !fast_u32(&q, &stack)))
+			return -1;
 		kind = HBT_OBJ_MUTEX;
 		obj = st->prev_obj + (uint64_t)hbt_unzigzag(delta);
 		st->prev_obj = obj;
