@@ -31,7 +31,10 @@
 #
 # Every benchmark runs each tool round-robin (native, hbtrace, tsan, helgrind,
 # drd, native, hbtrace, ...), so slow drifts of a shared machine's load hit
-# all tools alike.  A missing piece (no hbtrace yet, no valgrind, no Python
+# all tools alike.  The microbenchmarks also run under the "floor"
+# (floor.c): a preload that only passes the mutex calls on to glibc, with
+# glibc's waiting and with hbtrace's short spin, so the recorder's ratio
+# can be read against what interposing alone costs in the same run.  A missing piece (no hbtrace yet, no valgrind, no Python
 # front-end) shows as "n/a"; a failing tool as "failed (exit N)": neither
 # fails the script.  It exits non-zero only on bad usage or when it cannot
 # build its own programs.
@@ -178,6 +181,9 @@ if [ -x "$HBTRACE" ]; then
 			"$HERE/$p.c" >>"$OUT/logs/build.log" 2>&1 || rm -f "$OUT/bin/$p.hbcc"
 	done
 fi
+# the floor: a preload that only passes the mutex calls on (floor.c)
+build "$OUT/bin/floor.so" "$HERE/floor.c" -shared -fPIC -ldl ||
+	rm -f "$OUT/bin/floor.so"
 build "$OUT/bin/gen_input" "$HERE/gen_input.c" ||
 	{ log "cannot build gen_input"; exit 1; }
 # tracestat needs only the codec, so it works before the reader lands
@@ -377,6 +383,13 @@ register_micro() { # BENCH PROGRAM ARG LABEL
 		na "$b" tsan "gcc -fsanitize=thread unavailable"
 	fi
 	register_valgrind "$b" "$OUT/bin/$p" "$n"
+	if [ -f "$OUT/bin/floor.so" ]; then
+		add_cmd "$b" floor env LD_PRELOAD="$OUT/bin/floor.so" "$OUT/bin/$p" "$n"
+		add_cmd "$b" floor_spin env FLOOR_WAIT=spin LD_PRELOAD="$OUT/bin/floor.so" "$OUT/bin/$p" "$n"
+	else
+		na "$b" floor "tests/bench/floor.c did not build"
+		na "$b" floor_spin "tests/bench/floor.c did not build"
+	fi
 }
 
 register_valgrind() { # BENCH COMMAND...
@@ -660,8 +673,8 @@ report_times() {
 	local label b hbt t key
 	echo "#### Overhead: ratio of median wall time to native"
 	echo
-	echo "| benchmark | native median | hbtrace run | hbtrace cc + run | gcc TSan | Helgrind | DRD |"
-	echo "|---|---:|---:|---:|---:|---:|---:|"
+	echo "| benchmark | native median | hbtrace run | hbtrace cc + run | gcc TSan | Helgrind | DRD | floor: wrapper alone | floor: wrapper + spin |"
+	echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	while IFS='|' read -r label b hbt; do
 		printf '| %s | ' "$label"
 		if [ "${R_STATUS[$b|native]:-}" = ok ]; then
@@ -670,7 +683,7 @@ report_times() {
 			printf '%s |' "${R_NOTE[$b|native]:-n/a}"
 		fi
 		printf ' %s |' "$(cell "$b" "$hbt")"
-		for t in hbtrace_cc tsan helgrind drd; do
+		for t in hbtrace_cc tsan helgrind drd floor floor_spin; do
 			printf ' %s |' "$(cell "$b" "$t")"
 		done
 		echo
@@ -681,7 +694,7 @@ report_times() {
 	echo "| benchmark | tool | runs | min | median | max | CPU median | CPU ratio |"
 	echo "|---|---|---:|---:|---:|---:|---:|---:|"
 	for b in "${BENCHES[@]}"; do
-		for t in native hbtrace hbtrace_access hbtrace_cc tsan helgrind drd; do
+		for t in native hbtrace hbtrace_access hbtrace_cc tsan helgrind drd floor floor_spin; do
 			key="$b|$t"
 			case ${R_STATUS[$key]:-} in
 			ok) printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$b" "$t" \
@@ -764,7 +777,7 @@ csv() {
 	local b t key
 	echo "benchmark,tool,status,runs,min,median,max,note"
 	for b in "${BENCHES[@]}"; do
-		for t in native hbtrace hbtrace_access hbtrace_cc tsan helgrind drd; do
+		for t in native hbtrace hbtrace_access hbtrace_cc tsan helgrind drd floor floor_spin; do
 			key="$b|$t"
 			[ -n "${R_STATUS[$key]:-}" ] || continue
 			echo "$b,$t,${R_STATUS[$key]},$(tr ' ' '\n' <<<"${R_TIMES[$key]:-}" | grep -c .),${R_MIN[$key]:-},${R_MED[$key]:-},${R_MAX[$key]:-},\"${R_NOTE[$key]:-}\""
