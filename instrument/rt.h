@@ -266,8 +266,9 @@ struct rt_options {
 	int deadlock_ms;       /* HBTRACE_DEADLOCK_MS, default 1000 */
 	bool python;	       /* HBTRACE_PYTHON=0 turns the front-end off */
 	bool quiet;	       /* HBTRACE_QUIET=1: no messages on stderr */
-	bool mutex_spin;       /* more than one CPU: a busy mutex is watched
-				* briefly before blocking (rt_mutex_spin) */
+	bool mutex_spin;       /* more than one usable CPU: a busy mutex is
+				* watched briefly before blocking
+				* (rt_mutex_spin) */
 	bool stack_cache;      /* HBTRACE_STACK_CACHE=0: always unwind, no
 				* mutex fast paths (to check both against) */
 };

@@ -152,6 +152,20 @@ static int rt_gettid(void)
 
 /* ---- options ----------------------------------------------------------- */
 
+/*
+ * CPUs the process may run on: its affinity mask (taskset, a container's
+ * cpuset), not the machine's count.  Read once at start; a thread that
+ * narrows its own mask later is not followed.
+ */
+static int rt_cpus_usable(void)
+{
+	cpu_set_t cpus;
+
+	if (sched_getaffinity(0, sizeof(cpus), &cpus) == 0)
+		return CPU_COUNT(&cpus);
+	return (int)sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 static int rt_env_int(const char *name, int def)
 {
 	const char *e = getenv(name);
@@ -176,7 +190,7 @@ static void rt_read_options(void)
 	snprintf(rt_opts.out_pattern, sizeof(rt_opts.out_pattern), "%s", e);
 	rt_opts.stacks = rt_env_int("HBTRACE_STACKS", 1) != 0;
 	rt_opts.stack_cache = rt_env_int("HBTRACE_STACK_CACHE", 1) != 0;
-	rt_opts.mutex_spin = sysconf(_SC_NPROCESSORS_ONLN) > 1;
+	rt_opts.mutex_spin = rt_cpus_usable() > 1;
 	rt_opts.stack_depth = rt_env_int("HBTRACE_STACK_DEPTH", 16);
 	if (rt_opts.stack_depth < 1)
 		rt_opts.stack_depth = 1;

@@ -534,9 +534,9 @@ static inline void rt_prefetch_write(const void *p)
  * so a contended program collides more often than natively, and each
  * collision glibc turns into a futex wait and wake (nested benchmark: 3x
  * the futex calls).  A holder on another CPU usually lets go within
- * microseconds; glibc's adaptive mutexes spin for the same reason (and,
- * as they do, not on a machine of one CPU, where the holder cannot run
- * meanwhile).
+ * microseconds; glibc's adaptive mutexes spin for the same reason.  Not
+ * when the process may run on one CPU only (its affinity mask): there
+ * the holder cannot run meanwhile.
  * Reads the lock word, as glibc's spin does, and tries only when it is 0.
  * Returns what the last trylock said.
  */
