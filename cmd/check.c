@@ -385,6 +385,7 @@ int cmd_check(int argc, const char **argv)
 	} else {
 		fflush(stdout);
 	}
+	finding_list_print_notes(&l, stderr);
 
 	/* The verdict: one line a script or a human can read in a CI log
 	 * (the text report has the suppression line already). */

@@ -3,6 +3,7 @@
  * analyze.c - the table of analyses and the single pass that runs them.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,32 @@ const struct analysis_ops *const hbt_analyses[] = {
 };
 
 #define MAX_ANALYSES 32
+
+/*
+ * "No findings" from a trace that misses events is not the same claim as
+ * from a complete one: say what is missing, once per trace.  A cut trace
+ * is what a crash or kill -9 leaves, complete up to there.
+ */
+static int analyze_note_gaps(struct hbt_reader *r, const char *path,
+			     struct finding_list *out)
+{
+	uint64_t dropped = hbt_reader_header(r)->dropped_events;
+	const char *why;
+	int ret = 0;
+
+	if (hbt_reader_truncated(r, &why))
+		ret = finding_list_note(out,
+					"trace '%s' was cut: %s; the findings "
+					"cover what was recorded before",
+					path, why);
+	if (!ret && dropped)
+		ret = finding_list_note(out,
+					"trace '%s': %" PRIu64
+					" events were not recorded; findings "
+					"that needed them are missing",
+					path, dropped);
+	return ret;
+}
 
 static int analyze_one(const char *path, const struct analysis_options *opts,
 		       struct finding_list *out, char *err, size_t errlen)
@@ -113,6 +140,12 @@ static int analyze_one(const char *path, const struct analysis_options *opts,
 	if (ret < 0) {
 		snprintf(err, errlen, "cannot read trace '%s': %s", path,
 			 hbt_reader_error(r));
+		goto out;
+	}
+	ret = analyze_note_gaps(r, path, out);
+	if (ret < 0) {
+		snprintf(err, errlen, "cannot analyze trace '%s': %s", path,
+			 strerror(-ret));
 		goto out;
 	}
 	sym = symbolizer_new(r);

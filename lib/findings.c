@@ -4,6 +4,8 @@
  * table of report renderers.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -292,7 +294,39 @@ void finding_list_free(struct finding_list *l)
 	for (i = 0; i < l->n; i++)
 		finding_free(l->items[i]);
 	free(l->items);
+	for (i = 0; i < l->nnotes; i++)
+		free(l->notes[i]);
+	free(l->notes);
 	memset(l, 0, sizeof(*l));
+}
+
+int finding_list_note(struct finding_list *l, const char *fmt, ...)
+{
+	char **p, *note;
+	va_list ap;
+	int len;
+
+	va_start(ap, fmt);
+	len = vasprintf(&note, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return -ENOMEM;
+	p = realloc(l->notes, (l->nnotes + 1) * sizeof(*p));
+	if (!p) {
+		free(note);
+		return -ENOMEM;
+	}
+	l->notes = p;
+	l->notes[l->nnotes++] = note;
+	return 0;
+}
+
+void finding_list_print_notes(const struct finding_list *l, FILE *f)
+{
+	size_t i;
+
+	for (i = 0; i < l->nnotes; i++)
+		fprintf(f, "hbtrace: note: %s\n", l->notes[i]);
 }
 
 /* ---- renderers --------------------------------------------------------- */

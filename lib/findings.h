@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdio.h>
 
 enum finding_kind {
 	FK_DEADLOCK,
@@ -85,6 +86,10 @@ struct finding {
 struct finding_list {
 	size_t n, cap;
 	struct finding **items;
+	/* what a reader of the findings must know about the traces behind
+	 * them (cut short, events not recorded): one line each, for stderr */
+	size_t nnotes;
+	char **notes;
 };
 
 const char *finding_kind_name(enum finding_kind k);
@@ -109,6 +114,11 @@ void finding_list_dedup(struct finding_list *l);
 /* Stable order: by kind, then by id. */
 void finding_list_sort(struct finding_list *l);
 void finding_list_free(struct finding_list *l);
+/* Add a note (printf format); -ENOMEM when it cannot. */
+int finding_list_note(struct finding_list *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Print the notes to 'f', each as "hbtrace: note: ..." on its own line. */
+void finding_list_print_notes(const struct finding_list *l, FILE *f);
 
 /*
  * Renderers: one ops set per output format, run over one walk of the

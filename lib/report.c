@@ -37,6 +37,8 @@ int report_run(const struct report_request *req, FILE *out, char *err,
 	ctx.traces = req->paths;
 	ctx.ntraces = req->npaths;
 	report_render(ops, &ctx, &l);
+	fflush(out);
+	finding_list_print_notes(&l, stderr);
 	for (i = 0; i < l.n; i++)
 		if (!l.items[i]->suppressed_by)
 			n++;

@@ -171,6 +171,22 @@ PY
 		fi
 	done
 	[ "$bad" = 0 ] && ok "dump of damaged traces exits 0 or 2"
+
+	# report and check say on stderr when a trace misses events, and
+	# keep stdout and the exit status as they are
+	expect_status "report complete trace" 0 "$HBTRACE" report "$T/bank.hbt"
+	[ ! -s "$T/err" ] && ok "report of a complete trace adds no note" ||
+		fail "report of a complete trace adds no note" "$(head -c 200 "$T/err")"
+	size=$(stat -c %s "$T/bank.hbt")
+	head -c $((size - 100)) "$T/bank.hbt" >"$T/bank-cut.hbt"
+	expect_status "report cut trace" 0 "$HBTRACE" report --format json "$T/bank-cut.hbt"
+	grep -q "^hbtrace: note: trace '$T/bank-cut.hbt' was cut: " "$T/err" &&
+		python3 -c 'import json, sys; json.load(open(sys.argv[1]))' "$T/out" &&
+		ok "report notes a cut trace on stderr, JSON intact" ||
+		fail "report notes a cut trace on stderr, JSON intact" "$(head -c 200 "$T/err")"
+	"$HBTRACE" check "$T/bank-cut.hbt" >/dev/null 2>"$T/err"
+	grep -q "^hbtrace: note: trace .* was cut" "$T/err" &&
+		ok "check notes a cut trace" || fail "check notes a cut trace" "$(head -c 200 "$T/err")"
 fi
 
 e2e_done

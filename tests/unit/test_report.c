@@ -119,3 +119,62 @@ Test(report, id_ignores_lines)
 	finding_free(a);
 	finding_free(b);
 }
+
+/* A trace written with these writer options: one thread, one lock pair. */
+static void gap_trace(const char *path, const struct hbt_filewriter_opts *o)
+{
+	struct hbt_filewriter *w;
+	struct hbt_event ev = { .type = HBT_REC_THREAD_START };
+
+	cr_assert_eq(hbt_filewriter_open(path, o, &w), 0);
+	hbt_filewriter_event(w, 1, &ev);
+	ev = (struct hbt_event){ .type = HBT_REC_ACQUIRE, .obj = 0x10,
+				 .kind = HBT_OBJ_MUTEX, .seq = 1 };
+	hbt_filewriter_event(w, 1, &ev);
+	ev = (struct hbt_event){ .type = HBT_REC_RELEASE, .obj = 0x10,
+				 .kind = HBT_OBJ_MUTEX };
+	hbt_filewriter_event(w, 1, &ev);
+	cr_assert_eq(hbt_filewriter_close(w), 0);
+}
+
+static struct finding_list gap_notes(const char *path)
+{
+	const char *paths[1] = { path };
+	struct finding_list l = { 0 };
+	char err[256] = "";
+
+	cr_assert_eq(analyze_traces(paths, 1, NULL, &l, err, sizeof(err)), 0,
+		     "%s", err);
+	return l;
+}
+
+Test(report, notes_say_what_a_trace_misses)
+{
+	struct hbt_filewriter_opts o = { .pid = 4242, .exe = "/test" };
+	char path[128];
+	struct finding_list l;
+
+	snprintf(path, sizeof(path), "/tmp/hbt-ut-gap-%d.hbt", (int)getpid());
+	gap_trace(path, &o);
+	l = gap_notes(path);
+	cr_assert_eq(l.nnotes, 0, "%s", l.nnotes ? l.notes[0] : "");
+	finding_list_free(&l);
+
+	o.no_clean_close = true;
+	gap_trace(path, &o);
+	l = gap_notes(path);
+	cr_assert_eq(l.nnotes, 1);
+	cr_assert(strstr(l.notes[0], "was cut: the program did not finish"),
+		  "%s", l.notes[0]);
+	finding_list_free(&l);
+
+	o.no_clean_close = false;
+	o.dropped_events = 7;
+	gap_trace(path, &o);
+	l = gap_notes(path);
+	cr_assert_eq(l.nnotes, 1);
+	cr_assert(strstr(l.notes[0], ": 7 events were not recorded"), "%s",
+		  l.notes[0]);
+	finding_list_free(&l);
+	unlink(path);
+}
