@@ -32,7 +32,8 @@
 #define RT_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* Most locks one thread is tracked as holding at once (more are counted). */
-#define RT_MAX_HELD 1024
+#define RT_MAX_HELD  1024
+#define RT_SIGQ_SIZE 32 /* signal handler events kept per thread */
 /* Per-thread stack capture cache: entries, frames per entry. */
 #define RT_SCACHE_SIZE	 64
 #define RT_SCACHE_FRAMES 16
@@ -83,6 +84,15 @@ struct rt_thread {
 	volatile uint32_t blocked_stack;
 
 	int in_runtime; /* re-entry depth */
+	/*
+	 * Set while the runtime may call out to code that re-enters a
+	 * wrapper: stack captures (libunwind takes locks) and everything
+	 * entered through rt_enter() (front-ends call into the interpreter).
+	 * A wrapper called inside the runtime while it is clear is a signal
+	 * handler's (rt_in_handler).  Clear on the mutex fast paths, which
+	 * call out to nothing, so they pay no store for it.
+	 */
+	bool sig_off;
 	bool ended;
 	bool detached;
 	bool joined;
@@ -122,6 +132,23 @@ struct rt_thread {
 	uint32_t spare_size, retired_size;
 	uint64_t spare_off;
 	bool ahead_failed; /* for this chunk: leave it to rt_chunk_next */
+
+	/*
+	 * Lock and semaphore calls of a signal handler that interrupted the
+	 * thread inside the runtime, written when the interrupted wrapper
+	 * leaves (rt_sigq_flush): the half-made record, the caches and the
+	 * held list belong to the interrupted code.  sigq_n counts reserved
+	 * slots (a handler may interrupt a handler); past RT_SIGQ_SIZE the
+	 * events are counted as dropped.
+	 */
+	struct rt_sig_event {
+		uint64_t obj, seq;
+		uintptr_t ra; /* the handler's call site: a one-frame stack */
+		int32_t err;
+		uint8_t type, kind, op;
+		uint8_t mutex_type; /* for the OBJ_INIT of a first use */
+	} sigq[RT_SIGQ_SIZE];
+	uint32_t sigq_n;
 
 	/* call site of the wrapper being run (rt_site_set): the program's
 	 * return address and the wrapper's CFA; 0 when unknown */

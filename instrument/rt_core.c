@@ -786,6 +786,8 @@ void rt_thread_finish(struct rt_thread *t, uint8_t op)
 	ev.type = HBT_REC_THREAD_END;
 	ev.arg = t->nheld + t->held_overflow;
 	ev.op = op;
+	if (t->sigq_n && !t->in_runtime)
+		rt_sigq_flush(t);
 	t->in_runtime++;
 	rt_emit(t, &ev);
 	t->ended = true;
@@ -932,6 +934,7 @@ static struct rt_thread *rt_enter_slow(int *saved_errno)
 	if (t->ended || !rt_active)
 		return NULL;
 	t->in_runtime++;
+	t->sig_off = true; /* as rt_enter() */
 	(void)saved_errno;
 	return t;
 }
@@ -945,12 +948,16 @@ struct rt_thread *rt_enter(int *saved_errno)
 		if (RT_UNLIKELY(
 			    t->in_runtime || t->ended ||
 			    !__atomic_load_n(&rt_active, __ATOMIC_RELAXED))) {
-			if (rt_write_failed)
-				__atomic_fetch_add(&rt_dropped, 1,
-						   __ATOMIC_RELAXED);
+			/* after a write error, or a signal handler's call
+			 * this wrapper cannot keep for later */
+			if (rt_write_failed || rt_in_handler(t))
+				rt_count_dropped();
 			return NULL;
 		}
 		t->in_runtime++;
+		/* the callers (front-ends, thread and process wrappers) may
+		 * call out while entered: their re-entries are their own */
+		t->sig_off = true;
 		return t;
 	}
 	return rt_enter_slow(saved_errno);
@@ -959,10 +966,18 @@ struct rt_thread *rt_enter(int *saved_errno)
 void rt_leave(struct rt_thread *t, int saved_errno)
 {
 	if (t) {
+		t->sig_off = false;
 		t->in_runtime--;
 		t->site_ra = 0;
 	}
 	errno = saved_errno;
+	if (t)
+		rt_sigq_check(t);
+}
+
+void rt_count_dropped(void)
+{
+	__atomic_fetch_add(&rt_dropped, 1, __ATOMIC_RELAXED);
 }
 
 /* ---- exit ---------------------------------------------------------------- */

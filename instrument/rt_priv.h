@@ -56,14 +56,37 @@ static inline struct rt_thread *rt_enter_fast(int *saved_errno)
 	return rt_enter(saved_errno);
 }
 
+/*
+ * Is this wrapper call a signal handler's, made while the thread was
+ * inside the runtime?  Then it must not touch the interrupted code's
+ * state: mutex and semaphore wrappers keep their event in t->sigq, the
+ * others only count it as dropped.
+ */
+static inline bool rt_in_handler(const struct rt_thread *t)
+{
+	return t && t->in_runtime && !t->sig_off && !t->ended &&
+	       __atomic_load_n(&rt_active, __ATOMIC_RELAXED);
+}
+
+/* Write the events signal handlers kept, now (the thread may be entered,
+ * between two records). */
+void rt_sigq_flush(struct rt_thread *t) RT_HIDDEN;
+static inline void rt_sigq_check(struct rt_thread *t)
+{
+	if (RT_UNLIKELY(t->sigq_n != 0) && !t->in_runtime)
+		rt_sigq_flush(t);
+}
+
 static inline void rt_leave_fast(struct rt_thread *t, int saved_errno)
 {
 	if (RT_LIKELY(t != NULL)) {
 		if (!t->nheld)
 			rt_chunk_ahead(t);
+		t->sig_off = false; /* if rt_enter() did the entering */
 		t->in_runtime--;
 		t->site_ra = 0;
 		*t->errnop = saved_errno;
+		rt_sigq_check(t);
 		return;
 	}
 	errno = saved_errno;
@@ -187,6 +210,9 @@ void rt_watchdog_after_fork(void) RT_HIDDEN;
 /* A thread about to relock a non-recursive mutex it holds. */
 void rt_deadlock_self(struct rt_thread *t, uint64_t obj,
 		      uint8_t kind) RT_HIDDEN;
+
+/* One more event lost (shown in the header's dropped_events). */
+void rt_count_dropped(void) RT_HIDDEN;
 
 /* Write an async-signal-safe string to stderr. */
 void rt_write_err(const char *s, size_t len) RT_HIDDEN;

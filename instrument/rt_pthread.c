@@ -15,9 +15,12 @@
  * would, without its helpers.
  *
  * The runtime stays entered (t->in_runtime) across the real calls here:
- * none of them runs program code, and a signal handler that uses a
- * wrapped call meanwhile (sem_post is async-signal-safe) must go straight
- * through instead of writing into a half-written record.
+ * none of them runs program code.  A signal handler that uses a wrapped
+ * call meanwhile (sem_post is async-signal-safe; handlers that lock a
+ * mutex are common) must not write into the half-written record: the
+ * mutex and semaphore wrappers keep its event in the thread's sigq, and
+ * the interrupted wrapper writes it when it leaves ("signal handlers"
+ * below).
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -187,6 +190,9 @@ static void rt_acquired(struct rt_thread *t, struct rt_shadow *sh, uint64_t obj,
 	struct rt_held_lock *h = NULL;
 	uint64_t seq = 0;
 
+	/* what a handler did while this thread waited came first */
+	if (RT_UNLIKELY(t->sigq_n != 0))
+		rt_sigq_flush(t);
 	if (kind == HBT_OBJ_SEM) {
 		/* posts observed: the reader orders us after them */
 		if (sh)
@@ -364,6 +370,158 @@ static void rt_check_self_deadlock(struct rt_thread *t, void *objp,
 	rt_emit_simple(t, HBT_REC_REQUEST, (uint64_t)objp, kind, 0,
 		       rt_stack_here(t, RT_SKIP));
 	rt_deadlock_self(t, (uint64_t)objp, kind);
+}
+
+/* ---- signal handlers -------------------------------------------------- */
+
+/*
+ * A signal handler that calls a wrapper while its thread is inside the
+ * runtime (rt_in_handler) cannot write the trace: the interrupted code
+ * is between the two halves of a record, or of a cache or held-list
+ * update.  The mutex and sem_post wrappers below make the real call,
+ * keep the counters as usual (the global shadow table is lock-free; the
+ * per-thread cache is not touched) and queue the event in t->sigq;
+ * whoever takes the thread's runtime depth back to 0 writes the queue
+ * (rt_sigq_flush).  Recorded with a one-frame stack (the handler's call
+ * site): unwinding inside a handler could land in an interrupted
+ * libunwind.  Nothing goes into the held list, so the watchdog does not
+ * see a handler's lock; the records alone tell the analyzer.
+ */
+static void rt_sigq_push(struct rt_thread *t, const struct rt_sig_event *e)
+{
+	/* one instruction reserves the slot: a nested handler gets the next */
+	uint32_t i = __atomic_fetch_add(&t->sigq_n, 1, __ATOMIC_RELAXED);
+
+	if (i >= RT_SIGQ_SIZE) {
+		rt_count_dropped();
+		return;
+	}
+	t->sigq[i] = *e;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+static int rt_handler_mutex_lock(struct rt_thread *t, pthread_mutex_t *m,
+				 int (*lock)(pthread_mutex_t *), uint8_t op,
+				 uintptr_t ra)
+{
+	struct rt_sig_event e = {
+		.obj = (uint64_t)m, .kind = HBT_OBJ_MUTEX, .op = op, .ra = ra};
+	int saved = errno, r;
+
+	r = lock(m);
+	e.mutex_type = rt_mutex_type_of(rt_mutex_kind(m));
+	if (r == 0 || r == EOWNERDEAD) {
+		struct rt_shadow *sh =
+			rt_shadow_get_miss(NULL, e.obj, HBT_OBJ_MUTEX);
+
+		e.type = HBT_REC_ACQUIRE;
+		if (sh) {
+			/* held: nobody else writes it */
+			e.seq = __atomic_load_n(&sh->acq_seq,
+						__ATOMIC_RELAXED) +
+				1;
+			__atomic_store_n(&sh->acq_seq, e.seq, __ATOMIC_RELAXED);
+		}
+	} else {
+		e.type = HBT_REC_FAIL;
+		e.err = r;
+	}
+	rt_sigq_push(t, &e);
+	errno = saved;
+	return r;
+}
+
+static int rt_handler_mutex_unlock(struct rt_thread *t, pthread_mutex_t *m,
+				   int (*unlock)(pthread_mutex_t *),
+				   uintptr_t ra)
+{
+	struct rt_sig_event e = {.type = HBT_REC_RELEASE,
+				 .obj = (uint64_t)m,
+				 .kind = HBT_OBJ_MUTEX,
+				 .ra = ra};
+	int saved = errno;
+
+	e.err = unlock(m);
+	rt_sigq_push(t, &e);
+	errno = saved;
+	return e.err;
+}
+
+static int rt_handler_sem_post(struct rt_thread *t, sem_t *s,
+			       int (*post)(sem_t *), uintptr_t ra)
+{
+	struct rt_sig_event e = {.type = HBT_REC_POST,
+				 .obj = (uint64_t)s,
+				 .kind = HBT_OBJ_SEM,
+				 .ra = ra};
+	struct rt_shadow *sh = rt_shadow_get_miss(NULL, e.obj, HBT_OBJ_SEM);
+	int r, err;
+
+	/* as sem_post(): counted before the real post */
+	e.seq = sh ? __atomic_add_fetch(&sh->post_seq, 1, __ATOMIC_RELEASE) : 0;
+	r = post(s);
+	err = errno;
+	rt_sigq_push(t, &e);
+	errno = err;
+	return r;
+}
+
+/* Write one kept event, from the thread's own context. */
+static void rt_sigq_write(struct rt_thread *t, const struct rt_sig_event *e)
+{
+	struct hbt_event ev = {0};
+
+	ev.type = e->type;
+	ev.obj = e->obj;
+	ev.kind = e->kind;
+	ev.op = e->op;
+	ev.seq = e->seq;
+	ev.err = e->err;
+	/* a release has a stack only when it failed, as elsewhere */
+	if (rt_opts.stacks && e->ra && (e->type != HBT_REC_RELEASE || e->err)) {
+		uint64_t frame = HBT_FRAME_FROM_PC(e->ra);
+
+		ev.stack = rt_stack_intern(t, &frame, 1);
+	}
+	if (e->kind == HBT_OBJ_MUTEX) {
+		/* a first use: the type, as rt_mutex_shadow() records it */
+		struct rt_shadow *sh = rt_shadow_get_t(t, e->obj, e->kind);
+
+		if (sh && !(sh->flags & RT_SH_SEEN)) {
+			sh->flags |= RT_SH_SEEN;
+			sh->mutex_type = e->mutex_type;
+			if (e->mutex_type != HBT_MUTEX_DEFAULT)
+				rt_emit_init(t, e->obj, e->kind, e->mutex_type,
+					     0);
+		}
+	}
+	if (e->type == HBT_REC_FAIL) {
+		ev.outcome = rt_outcome(e->err);
+		ev.seq = 0;
+	} else if (e->type == HBT_REC_ACQUIRE) {
+		ev.err = 0;
+	}
+	rt_emit(t, &ev);
+}
+
+void rt_sigq_flush(struct rt_thread *t)
+{
+	uint32_t i = 0, n;
+	int saved = errno;
+	bool sig_off = t->sig_off;
+
+	t->in_runtime++;
+	t->sig_off = false; /* a handler meanwhile queues behind these */
+	do {
+		n = __atomic_load_n(&t->sigq_n, __ATOMIC_RELAXED);
+		for (; i < n && i < RT_SIGQ_SIZE; i++)
+			rt_sigq_write(t, &t->sigq[i]);
+		/* empty again, unless a handler queued one since */
+	} while (!__atomic_compare_exchange_n(
+		&t->sigq_n, &n, 0, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	t->in_runtime--;
+	t->sig_off = sig_off;
+	errno = saved;
 }
 
 /* ---- mutex ------------------------------------------------------------ */
@@ -623,6 +781,9 @@ static inline int rt_mutex_lock_fast(struct rt_thread *t, pthread_mutex_t *m,
 		r = r == EBUSY ? EBUSY : -1;
 		goto out;
 	}
+	/* a handler that ran before the lock was ours comes first */
+	if (RT_UNLIKELY(t->sigq_n != 0))
+		rt_sigq_flush(t);
 	/* exclusive: we hold it, nobody else writes the counter */
 	seq = __atomic_load_n(&sh->acq_seq, __ATOMIC_RELAXED) + 1;
 	__atomic_store_n(&sh->acq_seq, seq, __ATOMIC_RELAXED);
@@ -637,6 +798,8 @@ static inline int rt_mutex_lock_fast(struct rt_thread *t, pthread_mutex_t *m,
 	if (RT_LIKELY(rt_emit_room(t, HBT_EVENT_MAX_BYTES)))
 		rt_mutex_emit_acquire(t, obj, seq, stack);
 out:
+	/* a handler's events queued after the flush above wait for the
+	 * unlock, or the slow path's leave */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->in_runtime--;
 	return r;
@@ -651,6 +814,9 @@ static __attribute__((noinline)) int rt_mutex_lock_slow(pthread_mutex_t *m,
 	RT_REAL(int, pthread_mutex_lock, NULL, pthread_mutex_t *);
 	struct rt_block b = {.lock = (void *)real_pthread_mutex_lock};
 
+	if (RT_UNLIKELY(rt_in_handler(rt_self)))
+		return rt_handler_mutex_lock(rt_self, m,
+					     real_pthread_mutex_lock, 0, ra);
 	return rt_mutex_acquire(m, 0, &b, ra, cfa, tried_busy);
 }
 
@@ -702,6 +868,10 @@ int pthread_mutex_trylock(pthread_mutex_t *m)
 	uint32_t stack;
 	int saved, r;
 
+	if (RT_UNLIKELY(rt_in_handler(rt_self)))
+		return rt_handler_mutex_lock(rt_self, m,
+					     real_pthread_mutex_trylock,
+					     HBT_OP_TRY, RT_SITE_RA());
 	t = rt_enter_fast(&saved);
 	if (t)
 		rt_site_set(t);
@@ -753,17 +923,23 @@ static inline bool rt_mutex_unlock_fast(struct rt_thread *t, pthread_mutex_t *m,
 	}
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->in_runtime--;
+	/* entered from 0: back at 0 */
+	if (RT_UNLIKELY(t->sigq_n != 0))
+		rt_sigq_flush(t);
 	return done;
 }
 
 static __attribute__((noinline)) int
-rt_mutex_unlock_slow(pthread_mutex_t *m, int (*unlock)(pthread_mutex_t *))
+rt_mutex_unlock_slow(pthread_mutex_t *m, int (*unlock)(pthread_mutex_t *),
+		     uintptr_t ra)
 {
 	struct rt_thread *t;
 	uint32_t stack;
 	uint8_t op;
 	int saved, r;
 
+	if (RT_UNLIKELY(rt_in_handler(rt_self)))
+		return rt_handler_mutex_unlock(rt_self, m, unlock, ra);
 	t = rt_enter_fast(&saved);
 	if (!t)
 		return unlock(m);
@@ -789,7 +965,7 @@ int pthread_mutex_unlock(pthread_mutex_t *m)
 		      rt_opts.stack_cache) &&
 	    rt_mutex_unlock_fast(t, m, real_pthread_mutex_unlock, &r))
 		return r;
-	return rt_mutex_unlock_slow(m, real_pthread_mutex_unlock);
+	return rt_mutex_unlock_slow(m, real_pthread_mutex_unlock, RT_SITE_RA());
 }
 
 /* ---- rwlock ----------------------------------------------------------- */
@@ -1396,6 +1572,9 @@ int sem_post(sem_t *s)
 	struct hbt_event ev = {0};
 	int saved, r;
 
+	if (RT_UNLIKELY(rt_in_handler(rt_self)))
+		return rt_handler_sem_post(rt_self, s, real_sem_post,
+					   RT_SITE_RA());
 	t = rt_enter_fast(&saved);
 	if (!t)
 		return real_sem_post(s);

@@ -310,7 +310,22 @@ static uint32_t rt_stack_unwind_site(struct rt_thread *t, uintptr_t ra,
 	return id;
 }
 
+static uint32_t rt_stack_capture(struct rt_thread *t, int skip);
+
+/* libunwind takes locks of its own, through the wrappers: while it runs,
+ * a wrapper call is not a signal handler's (rt_in_handler). */
 uint32_t rt_stack_here(struct rt_thread *t, int skip)
+{
+	bool sig_off = t->sig_off;
+	uint32_t id;
+
+	t->sig_off = true;
+	id = rt_stack_capture(t, skip);
+	t->sig_off = sig_off;
+	return id;
+}
+
+static uint32_t rt_stack_capture(struct rt_thread *t, int skip)
 {
 	void *pcs[RT_MAX_FRAMES + 8];
 	uint64_t *frames = t->sframes;

@@ -10,7 +10,9 @@
 #    tmpfs; skipped with a note when mounting is not allowed): the program
 #    runs on with its own output and status, one warning line on stderr;
 #  - fork from a multithreaded program, exec, threads that outlive main, a
-#    signal handler taking a lock: statuses unchanged, every trace readable;
+#    signal handler taking a lock, one posting the semaphore its thread
+#    waits on: statuses unchanged, every trace readable, every handler
+#    call recorded (also those that interrupted the runtime);
 #  - hostile traces (tests/fuzz/hostile_traces.py): huge sizes and counts,
 #    overlapping or missing chunks, merge constraints that cannot be met or
 #    form a cycle: dump and report answer within 10 s with exit 0 or 2 and
@@ -203,15 +205,40 @@ done
 pre sig.hbt "$BIN/fault_sighandler"
 [ $st -eq 0 ] && grep -q '^handled 200$' pre.out && ok "sighandler-lock-runs" ||
 	fail "sighandler-lock-runs" "status $st, $(head -c 100 pre.out)"
-if readable sig.hbt && grep -q "ACQUIRE .*handler_lock" dump.out; then
-	ok "sighandler-lock-trace"
+# every handler call reaches the trace, also those that interrupted the
+# runtime inside main's own lock calls (kept and written afterwards)
+if readable sig.hbt; then
+	acq=$(grep -c "ACQUIRE .*handler_lock" dump.out)
+	rel=$(grep -c "RELEASE .*handler_lock" dump.out)
+	[ "$acq" -eq 200 ] && [ "$rel" -eq 200 ] && ok "sighandler-lock-trace" ||
+		fail "sighandler-lock-trace" "handler_lock: $acq ACQUIRE, $rel RELEASE of 200"
 else
-	fail "sighandler-lock-trace" "${why:-no ACQUIRE of handler_lock}"
+	fail "sighandler-lock-trace" "$why"
 fi
 timeout 30 "$HBTRACE" report sig.hbt >report.out 2>report.err
 st=$?
-[ $st -eq 0 ] && ok "sighandler-lock-report" ||
+[ $st -eq 0 ] && [ ! -s report.err ] && ok "sighandler-lock-report" ||
 	fail "sighandler-lock-report" "exit $st: $(head -c 200 report.err)"
+
+# a handler posting the semaphore its thread waits on, inside sem_wait
+pre sigpost.hbt "$BIN/fault_sigpost"
+[ $st -eq 0 ] && grep -q '^woken 200$' pre.out && ok "sigpost-runs" ||
+	fail "sigpost-runs" "status $st, $(head -c 100 pre.out)"
+if readable sigpost.hbt; then
+	posts=$(grep -c "T1 *POST .*wake.* at on_usr1 (fault_sigpost.c:" dump.out)
+	# each wakeup after the post it consumed: the counters match
+	order=$(awk '$3 == "POST" && $4 ~ /^wake/ { for (i = 5; i <= NF; i++) if ($i ~ /^seq=/) p = substr($i, 5) }
+		$3 == "ACQUIRE" && $4 ~ /^wake/ { for (i = 5; i <= NF; i++) if ($i ~ /^seq=/ && substr($i, 5) + 0 > p + 0) bad++ }
+		END { print bad + 0 }' dump.out)
+	[ "$posts" -eq 200 ] && [ "$order" -eq 0 ] && ok "sigpost-trace" ||
+		fail "sigpost-trace" "$posts of 200 handler posts, $order wakeups before their post"
+else
+	fail "sigpost-trace" "$why"
+fi
+timeout 30 "$HBTRACE" report sigpost.hbt >report.out 2>report.err
+st=$?
+[ $st -eq 0 ] && grep -q "no findings" report.out && [ ! -s report.err ] &&
+	ok "sigpost-report" || fail "sigpost-report" "exit $st: $(head -c 200 report.err)"
 
 # ---- hostile traces -------------------------------------------------------
 # Regressions once found by fuzzing, now all enabled: huge or sparse thread
