@@ -303,8 +303,10 @@ static struct rt_thread *rt_wd_thread(void)
 			rt_wd_self->is_watchdog = true;
 			rt_thread_attach(rt_wd_self);
 			rt_wd_name(rt_wd_self);
-			/* stays "in the runtime": wrappers pass through */
+			/* stays "in the runtime": wrappers pass through,
+			 * and none of its calls is a signal handler's */
 			rt_wd_self->in_runtime = 1;
+			rt_wd_self->sig_off = true;
 		}
 	}
 	return rt_wd_self;
