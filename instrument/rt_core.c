@@ -644,7 +644,7 @@ void rt_emit(struct rt_thread *t, const struct hbt_event *ev)
 
 	if (RT_UNLIKELY((size_t)(t->limit - t->pos) < need)) {
 		if (rt_chunk_next(t, need) < 0) {
-			__atomic_fetch_add(&rt_dropped, 1, __ATOMIC_RELAXED);
+			rt_count_dropped();
 			return;
 		}
 	}
@@ -660,7 +660,7 @@ bool rt_emit_room_slow(struct rt_thread *t, size_t need)
 		return true;
 	/* the mutex fast paths leave errno alone except here */
 	if (rt_chunk_next(t, need) < 0) {
-		__atomic_fetch_add(&rt_dropped, 1, __ATOMIC_RELAXED);
+		rt_count_dropped();
 		ok = false;
 	}
 	errno = saved;
@@ -672,7 +672,7 @@ void rt_emit_def(struct rt_thread *t, size_t room,
 {
 	if (RT_UNLIKELY((size_t)(t->limit - t->pos) < room)) {
 		if (rt_chunk_next(t, room) < 0) {
-			__atomic_fetch_add(&rt_dropped, 1, __ATOMIC_RELAXED);
+			rt_count_dropped();
 			return;
 		}
 	}

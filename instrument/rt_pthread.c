@@ -167,20 +167,34 @@ static uint8_t rt_mutex_type_of(int k)
  * unless its kind says otherwise (PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP):
  * then an OBJ_INIT without stack records the type at first use.
  */
+static void rt_mutex_first_use(struct rt_thread *t, struct rt_shadow *sh,
+			       uint64_t obj, uint8_t ty)
+{
+	sh->flags |= RT_SH_SEEN;
+	sh->mutex_type = ty;
+	if (ty != HBT_MUTEX_DEFAULT)
+		rt_emit_init(t, obj, HBT_OBJ_MUTEX, ty, 0);
+}
+
 static struct rt_shadow *rt_mutex_shadow(struct rt_thread *t,
 					 pthread_mutex_t *m)
 {
 	struct rt_shadow *sh = rt_shadow_get_t(t, (uint64_t)m, HBT_OBJ_MUTEX);
 
-	if (sh && RT_UNLIKELY(!(sh->flags & RT_SH_SEEN))) {
-		uint8_t ty = rt_mutex_type_of(rt_mutex_kind(m));
-
-		sh->flags |= RT_SH_SEEN;
-		sh->mutex_type = ty;
-		if (ty != HBT_MUTEX_DEFAULT)
-			rt_emit_init(t, (uint64_t)m, HBT_OBJ_MUTEX, ty, 0);
-	}
+	if (sh && RT_UNLIKELY(!(sh->flags & RT_SH_SEEN)))
+		rt_mutex_first_use(t, sh, (uint64_t)m,
+				   rt_mutex_type_of(rt_mutex_kind(m)));
 	return sh;
+}
+
+/* Count an exclusive acquisition: the caller holds the lock, so nobody
+ * else writes the counter (no atomic add needed). */
+static inline uint64_t rt_acq_seq_held(struct rt_shadow *sh)
+{
+	uint64_t seq = __atomic_load_n(&sh->acq_seq, __ATOMIC_RELAXED) + 1;
+
+	__atomic_store_n(&sh->acq_seq, seq, __ATOMIC_RELAXED);
+	return seq;
 }
 
 /* Bookkeeping of a successful acquisition. */
@@ -202,10 +216,7 @@ static void rt_acquired(struct rt_thread *t, struct rt_shadow *sh, uint64_t obj,
 			seq = __atomic_add_fetch(&sh->acq_seq, 1,
 						 __ATOMIC_RELAXED);
 		} else {
-			/* exclusive: we hold it, nobody else writes */
-			seq = __atomic_load_n(&sh->acq_seq, __ATOMIC_RELAXED) +
-			      1;
-			__atomic_store_n(&sh->acq_seq, seq, __ATOMIC_RELAXED);
+			seq = rt_acq_seq_held(sh);
 		}
 	}
 	if (kind != HBT_OBJ_SEM) {
@@ -415,13 +426,8 @@ static int rt_handler_mutex_lock(struct rt_thread *t, pthread_mutex_t *m,
 			rt_shadow_get_miss(NULL, e.obj, HBT_OBJ_MUTEX);
 
 		e.type = HBT_REC_ACQUIRE;
-		if (sh) {
-			/* held: nobody else writes it */
-			e.seq = __atomic_load_n(&sh->acq_seq,
-						__ATOMIC_RELAXED) +
-				1;
-			__atomic_store_n(&sh->acq_seq, e.seq, __ATOMIC_RELAXED);
-		}
+		if (sh)
+			e.seq = rt_acq_seq_held(sh);
 	} else {
 		e.type = HBT_REC_FAIL;
 		e.err = r;
@@ -484,23 +490,14 @@ static void rt_sigq_write(struct rt_thread *t, const struct rt_sig_event *e)
 		ev.stack = rt_stack_intern(t, &frame, 1);
 	}
 	if (e->kind == HBT_OBJ_MUTEX) {
-		/* a first use: the type, as rt_mutex_shadow() records it */
+		/* a first use: its type, read when the handler held it */
 		struct rt_shadow *sh = rt_shadow_get_t(t, e->obj, e->kind);
 
-		if (sh && !(sh->flags & RT_SH_SEEN)) {
-			sh->flags |= RT_SH_SEEN;
-			sh->mutex_type = e->mutex_type;
-			if (e->mutex_type != HBT_MUTEX_DEFAULT)
-				rt_emit_init(t, e->obj, e->kind, e->mutex_type,
-					     0);
-		}
+		if (sh && !(sh->flags & RT_SH_SEEN))
+			rt_mutex_first_use(t, sh, e->obj, e->mutex_type);
 	}
-	if (e->type == HBT_REC_FAIL) {
+	if (e->type == HBT_REC_FAIL)
 		ev.outcome = rt_outcome(e->err);
-		ev.seq = 0;
-	} else if (e->type == HBT_REC_ACQUIRE) {
-		ev.err = 0;
-	}
 	rt_emit(t, &ev);
 }
 
@@ -784,9 +781,7 @@ static inline int rt_mutex_lock_fast(struct rt_thread *t, pthread_mutex_t *m,
 	/* a handler that ran before the lock was ours comes first */
 	if (RT_UNLIKELY(t->sigq_n != 0))
 		rt_sigq_flush(t);
-	/* exclusive: we hold it, nobody else writes the counter */
-	seq = __atomic_load_n(&sh->acq_seq, __ATOMIC_RELAXED) + 1;
-	__atomic_store_n(&sh->acq_seq, seq, __ATOMIC_RELAXED);
+	seq = rt_acq_seq_held(sh);
 	/* as rt_held_push(): the entry first, then the count (watchdog) */
 	h = &t->held[n];
 	h->obj = obj;
@@ -1360,11 +1355,8 @@ static void rt_cond_woken(struct rt_cond_wait_ctx *x, int r, uint8_t outcome)
 	ev.err = r;
 	if (x->shc)
 		ev.seq = __atomic_load_n(&x->shc->post_seq, __ATOMIC_ACQUIRE);
-	if (x->shm) {
-		ev.seq2 =
-			__atomic_load_n(&x->shm->acq_seq, __ATOMIC_RELAXED) + 1;
-		__atomic_store_n(&x->shm->acq_seq, ev.seq2, __ATOMIC_RELAXED);
-	}
+	if (x->shm)
+		ev.seq2 = rt_acq_seq_held(x->shm); /* the mutex is ours again */
 	rt_held_push(t, (uint64_t)x->m, HBT_OBJ_MUTEX, 0, x->stack);
 	rt_emit(t, &ev);
 }
