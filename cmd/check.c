@@ -44,7 +44,9 @@ static const char check_usage[] =
 	"  --suppressions FILE    hide findings matched by kind:pattern rules\n"
 	"  --format FORMAT        text (default), json or sarif\n"
 	"  -o FILE                write the report to FILE instead of stdout\n"
-	"  --no-merge             no cross-trace lock-order analysis\n";
+	"  --no-merge             no cross-trace lock-order analysis\n"
+	"A trace cut short, or missing events, gets a 'hbtrace: note:' line "
+	"on stderr.\n";
 
 struct check_opts {
 	bool fail_on[FK__COUNT];

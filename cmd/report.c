@@ -22,7 +22,9 @@ static int report_usage_error(const char *fmt, const char *arg)
 
 static const char report_usage[] =
 	"usage: hbtrace report [--format text|json|sarif] "
-	"[--suppressions FILE] TRACE...\n";
+	"[--suppressions FILE] TRACE...\n"
+	"A trace cut short, or missing events, gets a 'hbtrace: note:' line "
+	"on stderr.\n";
 
 int cmd_report(int argc, const char **argv)
 {
