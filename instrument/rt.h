@@ -93,6 +93,12 @@ struct rt_thread {
 	 * call out to nothing, so they pay no store for it.
 	 */
 	bool sig_off;
+	/*
+	 * Set while the thread blocks in a real call (rt_wait_begin): the
+	 * trace state is whole then, so a signal handler's wrapper writes
+	 * its event at once instead of queueing it for the wait's end.
+	 */
+	bool waiting;
 	bool ended;
 	bool detached;
 	bool joined;

@@ -68,6 +68,34 @@ static inline bool rt_in_handler(const struct rt_thread *t)
 	       __atomic_load_n(&rt_active, __ATOMIC_RELAXED);
 }
 
+/*
+ * Around a call that may block while the thread is inside the runtime
+ * (blocking acquisitions, joins, condition and barrier waits).  The
+ * runtime calls nothing of its own meanwhile, so a wrapper call is a
+ * signal handler's (sig_off clear), and no record is half written, so
+ * the handler writes its event itself (waiting): a long wait may see
+ * more signals than t->sigq holds.  Returns the sig_off to restore.
+ */
+static inline bool rt_wait_begin(struct rt_thread *t)
+{
+	bool sig_off = t->sig_off;
+
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->sig_off = false;
+	t->waiting = true;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return sig_off;
+}
+
+static inline void rt_wait_end(struct rt_thread *t, bool sig_off)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->waiting = false;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->sig_off = sig_off;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
 /* Write the events signal handlers kept, now (the thread may be entered,
  * between two records). */
 void rt_sigq_flush(struct rt_thread *t) RT_HIDDEN;

@@ -118,6 +118,7 @@ int pthread_join(pthread_t th, void **ret)
 	struct rt_thread *t, *c;
 	uint32_t serial, stack;
 	int saved, r;
+	bool wait;
 
 	t = rt_enter(&saved);
 	if (!t)
@@ -132,7 +133,9 @@ int pthread_join(pthread_t th, void **ret)
 		__atomic_add_fetch(&t->blocked_gen, 1, __ATOMIC_RELAXED);
 		__atomic_store_n(&t->blocked_on, serial, __ATOMIC_RELEASE);
 	}
+	wait = rt_wait_begin(t);
 	r = real_pthread_join(th, ret);
+	rt_wait_end(t, wait);
 	__atomic_store_n(&t->blocked_on, 0, __ATOMIC_RELEASE);
 	if (!r && c) {
 		c->joined = true;
@@ -171,13 +174,16 @@ int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *ts)
 	struct rt_thread *t, *c;
 	uint32_t serial;
 	int saved, r;
+	bool wait;
 
 	t = rt_enter(&saved);
 	if (!t)
 		return real_pthread_timedjoin_np(th, ret, ts);
 	serial = rt_serial_of(th, &c);
 	rt_emit_join_request(t, serial, HBT_OP_TIMED, rt_stack_here(t, 0));
+	wait = rt_wait_begin(t);
 	r = real_pthread_timedjoin_np(th, ret, ts);
+	rt_wait_end(t, wait);
 	if (!r && c) {
 		c->joined = true;
 		rt_thread_recycle(c);

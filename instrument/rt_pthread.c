@@ -248,6 +248,7 @@ static int rt_acquire(struct rt_thread *t, struct rt_shadow *sh, void *objp,
 	uint64_t obj = (uint64_t)objp;
 	uint32_t stack;
 	int r, err;
+	bool wait;
 
 	unsigned hc = (unsigned)(obj >> 3) & 63;
 	uint32_t *busy =
@@ -290,11 +291,10 @@ static int rt_acquire(struct rt_thread *t, struct rt_shadow *sh, void *objp,
 		__atomic_add_fetch(&t->blocked_gen, 1, __ATOMIC_RELAXED);
 		__atomic_store_n(&t->blocked_on, obj, __ATOMIC_RELEASE);
 	}
-	do {
-		r = rt_block_call(b, objp);
-		err = b->sem ? (r ? errno : 0) : r;
-		/* sem_wait may be interrupted; the program sees EINTR */
-	} while (0);
+	wait = rt_wait_begin(t);
+	r = rt_block_call(b, objp);
+	err = b->sem ? (r ? errno : 0) : r; /* sem_wait: EINTR as natively */
+	rt_wait_end(t, wait);
 	__atomic_store_n(&t->blocked_on, 0, __ATOMIC_RELEASE);
 	if (err == 0 || err == EOWNERDEAD)
 		rt_acquired(t, sh, obj, kind, op, stack);
@@ -409,6 +409,16 @@ static void rt_sigq_push(struct rt_thread *t, const struct rt_sig_event *e)
 	}
 	t->sigq[i] = *e;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (t->waiting) {
+		/* the thread blocks with its trace state whole: write now;
+		 * a handler nested in this one only queues, and the flush
+		 * picks its event up */
+		t->waiting = false;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		rt_sigq_flush(t);
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		t->waiting = true;
+	}
 }
 
 static int rt_handler_mutex_lock(struct rt_thread *t, pthread_mutex_t *m,
@@ -1365,6 +1375,7 @@ static void rt_cond_cancelled(void *arg)
 {
 	struct rt_cond_wait_ctx *x = arg;
 
+	rt_wait_end(x->t, true); /* as rt_enter() left it */
 	rt_cond_woken(x, 0, HBT_OUT_CANCELLED);
 	/* the program's cleanup handlers run next: record them */
 	rt_leave(x->t, x->saved);
@@ -1378,6 +1389,7 @@ static int rt_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint8_t op,
 	struct rt_held_lock *h;
 	struct rt_thread *t;
 	int saved, r;
+	bool wait;
 
 	t = rt_enter(&saved);
 	if (!t) {
@@ -1411,12 +1423,14 @@ static int rt_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint8_t op,
 		rt_held_pop(t, (uint64_t)m);
 	}
 	pthread_cleanup_push(rt_cond_cancelled, &x);
+	wait = rt_wait_begin(t);
 	if (k->clock)
 		r = k->clock(c, m, k->clk, k->ts);
 	else if (k->timed)
 		r = k->timed(c, m, k->ts);
 	else
 		r = k->wait(c, m);
+	rt_wait_end(t, wait);
 	pthread_cleanup_pop(0);
 	/* the mutex is ours again (also after a timeout) */
 	rt_cond_woken(&x, r, rt_outcome(r));
@@ -1697,6 +1711,7 @@ int pthread_barrier_wait(pthread_barrier_t *b)
 	struct hbt_event ev = {0};
 	uint64_t arrival;
 	int saved, r;
+	bool wait;
 
 	t = rt_enter_fast(&saved);
 	if (!t)
@@ -1710,7 +1725,9 @@ int pthread_barrier_wait(pthread_barrier_t *b)
 	ev.seq = arrival;
 	ev.stack = rt_stack_here(t, RT_SKIP);
 	rt_emit(t, &ev);
+	wait = rt_wait_begin(t);
 	r = real_pthread_barrier_wait(b);
+	rt_wait_end(t, wait);
 	memset(&ev, 0, sizeof(ev));
 	ev.type = HBT_REC_BARRIER_LEAVE;
 	ev.obj = (uint64_t)b;

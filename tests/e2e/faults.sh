@@ -229,22 +229,29 @@ report_quiet() {
 }
 report_quiet sighandler-lock-report sig.hbt
 
-# a handler posting the semaphore its thread waits on, inside sem_wait
-pre sigpost.hbt "$BIN/fault_sigpost"
-[ $st -eq 0 ] && grep -q '^woken 200$' pre.out && ok "sigpost-runs" ||
-	fail "sigpost-runs" "status $st, $(head -c 100 pre.out)"
-if readable sigpost.hbt; then
-	posts=$(grep -c "T1 *POST .*wake.* at on_usr1 (fault_sigpost.c:" dump.out)
-	# each wakeup after the post it consumed: the counters match
-	order=$(awk '$3 == "POST" && $4 ~ /^wake/ { for (i = 5; i <= NF; i++) if ($i ~ /^seq=/) p = substr($i, 5) }
-		$3 == "ACQUIRE" && $4 ~ /^wake/ { for (i = 5; i <= NF; i++) if ($i ~ /^seq=/ && substr($i, 5) + 0 > p + 0) bad++ }
-		END { print bad + 0 }' dump.out)
-	[ "$posts" -eq 200 ] && [ "$order" -eq 0 ] && ok "sigpost-trace" ||
-		fail "sigpost-trace" "$posts of 200 handler posts, $order wakeups before their post"
-else
-	fail "sigpost-trace" "$why"
-fi
-report_quiet sigpost-report sigpost.hbt "no findings"
+# a handler posting a semaphore while its thread blocks in the runtime:
+# in sem_wait on that semaphore (sem), in pthread_join (join) and in
+# pthread_cond_wait (cond), while another thread consumes the posts.
+# Every post must be in the trace, every wakeup's counter one a post
+# listed before it gave (dump lists the threads one after the other, so
+# within main this is the order), and the report quiet.
+for mode in sem join cond; do
+	pre sigpost-$mode.hbt "$BIN/fault_sigpost" $mode
+	[ $st -eq 0 ] && grep -q '^woken 200$' pre.out && ok "sigpost-$mode-runs" ||
+		fail "sigpost-$mode-runs" "status $st, $(head -c 100 pre.out)"
+	if readable sigpost-$mode.hbt; then
+		posts=$(grep -c "T1 *POST .*wake.* at on_usr1 (fault_sigpost.c:" dump.out)
+		order=$(awk 'function seq(i) { for (i = 5; i <= NF; i++) if ($i ~ /^seq=/) return substr($i, 5) }
+			$3 == "POST" && $4 ~ /^wake/ { posted[seq()] = 1 }
+			$3 == "ACQUIRE" && $4 ~ /^wake/ && !(seq() in posted) { bad++ }
+			END { print bad + 0 }' dump.out)
+		[ "$posts" -eq 200 ] && [ "$order" -eq 0 ] && ok "sigpost-$mode-trace" ||
+			fail "sigpost-$mode-trace" "$posts of 200 handler posts, $order wakeups before their post"
+	else
+		fail "sigpost-$mode-trace" "$why"
+	fi
+	report_quiet sigpost-$mode-report sigpost-$mode.hbt "no findings"
+done
 
 # ---- hostile traces -------------------------------------------------------
 # Regressions once found by fuzzing, now all enabled: huge or sparse thread
