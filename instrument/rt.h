@@ -223,6 +223,15 @@ RT_HIDDEN extern int rt_active;
 struct rt_thread *rt_enter(int *saved_errno) RT_HIDDEN;
 void rt_leave(struct rt_thread *t, int saved_errno) RT_HIDDEN;
 
+/*
+ * The memory and allocation interposers of the TSan ABI runtime
+ * (tsan_malloc.c) also serve the runtime's own memcpy and malloc calls,
+ * made with the thread inside it: neither the program's accesses nor
+ * events lost, so they are skipped unnoted.  True for those.  (A signal
+ * handler's call mid-record cannot be told apart and is skipped too.)
+ */
+bool rt_own_call(void) RT_HIDDEN;
+
 /* Append one event to the thread's current chunk (opens a new one when
  * full).  Never fails visibly: on error recording stops. */
 void rt_emit(struct rt_thread *t, const struct hbt_event *ev) RT_HIDDEN;

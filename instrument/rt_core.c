@@ -975,6 +975,13 @@ void rt_leave(struct rt_thread *t, int saved_errno)
 		rt_sigq_check(t);
 }
 
+bool rt_own_call(void)
+{
+	const struct rt_thread *t = rt_self;
+
+	return t && t->in_runtime && !t->waiting;
+}
+
 void rt_count_dropped(void)
 {
 	__atomic_fetch_add(&rt_dropped, 1, __ATOMIC_RELAXED);

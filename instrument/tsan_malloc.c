@@ -92,7 +92,7 @@ static void tsan_record_block(int type, void *p, size_t n, uint64_t pc)
 	struct rt_thread *t;
 	int saved;
 
-	if (!rt_active)
+	if (!rt_active || rt_own_call())
 		return;
 	t = rt_enter(&saved);
 	if (!t)

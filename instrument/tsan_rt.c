@@ -479,7 +479,7 @@ void tsan_record_range(const void *addr, size_t size, int is_write, uint64_t pc)
 	struct rt_thread *t;
 	int saved;
 
-	if (!rt_active || size == 0)
+	if (!rt_active || size == 0 || rt_own_call())
 		return;
 	t = rt_enter(&saved);
 	if (!t)
