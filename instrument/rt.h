@@ -95,10 +95,13 @@ struct rt_thread {
 	bool sig_off;
 	/*
 	 * Set while the thread blocks in a real call (rt_wait_begin): the
-	 * trace state is whole then, so a signal handler's wrapper writes
-	 * its event at once instead of queueing it for the wait's end.
+	 * trace state is whole then, so a signal handler's wrapper records
+	 * its event at once instead of queueing or dropping it.  Cleared
+	 * while one does; wait_depth is the in_runtime to restore it at.
 	 */
 	bool waiting;
+	int wait_depth;
+	uintptr_t wait_site_ra, wait_site_cfa; /* the waiting wrapper's */
 	bool ended;
 	bool detached;
 	bool joined;
@@ -228,7 +231,8 @@ void rt_leave(struct rt_thread *t, int saved_errno) RT_HIDDEN;
  * (tsan_malloc.c) also serve the runtime's own memcpy and malloc calls,
  * made with the thread inside it: neither the program's accesses nor
  * events lost, so they are skipped unnoted.  True for those.  (A signal
- * handler's call mid-record cannot be told apart and is skipped too.)
+ * handler's call mid-record cannot be told apart and is skipped too;
+ * one made while the thread waits is recorded, see rt_wait_begin.)
  */
 bool rt_own_call(void) RT_HIDDEN;
 

@@ -945,6 +945,16 @@ struct rt_thread *rt_enter(int *saved_errno)
 
 	*saved_errno = errno;
 	if (RT_LIKELY(t != NULL)) {
+		if (RT_UNLIKELY(t->waiting) && !t->ended &&
+		    __atomic_load_n(&rt_active, __ATOMIC_RELAXED)) {
+			/* a signal handler's call while the thread blocks in
+			 * a real wait: nothing is half written, so it records
+			 * as any call; its leave resumes the wait */
+			rt_wait_enter(t);
+			t->in_runtime++;
+			t->sig_off = true;
+			return t;
+		}
 		if (RT_UNLIKELY(
 			    t->in_runtime || t->ended ||
 			    !__atomic_load_n(&rt_active, __ATOMIC_RELAXED))) {
@@ -971,8 +981,10 @@ void rt_leave(struct rt_thread *t, int saved_errno)
 		t->site_ra = 0;
 	}
 	errno = saved_errno;
-	if (t)
+	if (t) {
 		rt_sigq_check(t);
+		rt_wait_resume(t);
+	}
 }
 
 bool rt_own_call(void)

@@ -73,27 +73,60 @@ static inline bool rt_in_handler(const struct rt_thread *t)
  * (blocking acquisitions, joins, condition and barrier waits).  The
  * runtime calls nothing of its own meanwhile, so a wrapper call is a
  * signal handler's (sig_off clear), and no record is half written, so
- * the handler writes its event itself (waiting): a long wait may see
- * more signals than t->sigq holds.  Returns the sig_off to restore.
+ * the handler records its event itself (waiting; rt_enter() and
+ * rt_sigq_push()): a long wait may see more signals than t->sigq holds,
+ * and memory accesses and other calls have no queue.  Returns what
+ * rt_wait_end() restores.
  */
-static inline bool rt_wait_begin(struct rt_thread *t)
+struct rt_wait {
+	bool sig_off;
+	int depth;
+};
+
+static inline struct rt_wait rt_wait_begin(struct rt_thread *t)
 {
-	bool sig_off = t->sig_off;
+	struct rt_wait w = {t->sig_off, t->wait_depth};
 
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->sig_off = false;
+	t->wait_depth = t->in_runtime;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->waiting = true;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	return sig_off;
+	return w;
 }
 
-static inline void rt_wait_end(struct rt_thread *t, bool sig_off)
+static inline void rt_wait_end(struct rt_thread *t, struct rt_wait w)
 {
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	t->waiting = false;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	t->sig_off = sig_off;
+	/* a wait inside a handler's entry: that entry's leave resumes the
+	 * interrupted wait (rt_wait_resume) */
+	t->wait_depth = w.depth;
+	t->sig_off = w.sig_off;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Entering while the thread waits: a signal handler's call (rt_enter). */
+static inline void rt_wait_enter(struct rt_thread *t)
+{
+	t->waiting = false;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->wait_site_ra = t->site_ra;
+	t->wait_site_cfa = t->site_cfa;
+}
+
+/* Leaving to the depth of an interrupted wait: back to it, as it was. */
+static inline void rt_wait_resume(struct rt_thread *t)
+{
+	if (RT_LIKELY(!t->wait_depth) || t->in_runtime != t->wait_depth)
+		return;
+	t->site_ra = t->wait_site_ra;
+	t->site_cfa = t->wait_site_cfa;
+	t->sig_off = false;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	t->waiting = true;
 }
 
 /* Write the events signal handlers kept, now (the thread may be entered,
@@ -115,6 +148,7 @@ static inline void rt_leave_fast(struct rt_thread *t, int saved_errno)
 		t->site_ra = 0;
 		*t->errnop = saved_errno;
 		rt_sigq_check(t);
+		rt_wait_resume(t);
 		return;
 	}
 	errno = saved_errno;

@@ -118,7 +118,7 @@ int pthread_join(pthread_t th, void **ret)
 	struct rt_thread *t, *c;
 	uint32_t serial, stack;
 	int saved, r;
-	bool wait;
+	struct rt_wait wait;
 
 	t = rt_enter(&saved);
 	if (!t)
@@ -174,7 +174,7 @@ int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *ts)
 	struct rt_thread *t, *c;
 	uint32_t serial;
 	int saved, r;
-	bool wait;
+	struct rt_wait wait;
 
 	t = rt_enter(&saved);
 	if (!t)

@@ -248,7 +248,7 @@ static int rt_acquire(struct rt_thread *t, struct rt_shadow *sh, void *objp,
 	uint64_t obj = (uint64_t)objp;
 	uint32_t stack;
 	int r, err;
-	bool wait;
+	struct rt_wait wait;
 
 	unsigned hc = (unsigned)(obj >> 3) & 63;
 	uint32_t *busy =
@@ -1375,7 +1375,8 @@ static void rt_cond_cancelled(void *arg)
 {
 	struct rt_cond_wait_ctx *x = arg;
 
-	rt_wait_end(x->t, true); /* as rt_enter() left it */
+	/* back to what rt_enter() set */
+	rt_wait_end(x->t, (struct rt_wait){.sig_off = true});
 	rt_cond_woken(x, 0, HBT_OUT_CANCELLED);
 	/* the program's cleanup handlers run next: record them */
 	rt_leave(x->t, x->saved);
@@ -1389,7 +1390,7 @@ static int rt_cond_wait(pthread_cond_t *c, pthread_mutex_t *m, uint8_t op,
 	struct rt_held_lock *h;
 	struct rt_thread *t;
 	int saved, r;
-	bool wait;
+	struct rt_wait wait;
 
 	t = rt_enter(&saved);
 	if (!t) {
@@ -1711,7 +1712,7 @@ int pthread_barrier_wait(pthread_barrier_t *b)
 	struct hbt_event ev = {0};
 	uint64_t arrival;
 	int saved, r;
-	bool wait;
+	struct rt_wait wait;
 
 	t = rt_enter_fast(&saved);
 	if (!t)

@@ -26,6 +26,8 @@ declare -A want=(
 	[mem_memset_fixed]="0 0"
 	[mem_stack]="1 1"
 	[mem_stack_fixed]="0 0"
+	[mem_sigstop]="1 0"
+	[mem_sigstop_fixed]="0 0"
 )
 
 # counts FILE.json: prints "data-race lost-update" from the summary.
