@@ -338,6 +338,43 @@ static const char *src_file(Dwarf_Die *cu, Dwarf_Word idx)
  * Symbolize one pc into the frame array: the innermost (possibly inlined)
  * function first, then each function it was inlined into.
  */
+/*
+ * Is 'ret' (a return address) the kernel's way back from a signal
+ * handler: the start of glibc's __restore_rt, "mov $15, %rax; syscall"
+ * (rt_sigreturn) on x86-64?  A handler's stack passes through it, and
+ * libc's dynamic symbols do not name it, so without this it shows as
+ * "??".  Frames below it are what the signal interrupted.  Read from
+ * the module's file, since the process is gone.
+ */
+static bool is_sigreturn(Dwfl_Module *mod, uint64_t ret)
+{
+	static const unsigned char restore_rt[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
+						   0x00, 0x00, 0x0f, 0x05};
+	Elf_Scn *scn = NULL;
+	GElf_Addr bias = 0;
+	Elf *elf = mod ? dwfl_module_getelf(mod, &bias) : NULL;
+	uint64_t a = ret - bias;
+
+	if (!elf || ret < bias)
+		return false;
+	while ((scn = elf_nextscn(elf, scn)) != NULL) {
+		GElf_Shdr shdr;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_PROGBITS ||
+		    !(shdr.sh_flags & SHF_EXECINSTR) || a < shdr.sh_addr ||
+		    a - shdr.sh_addr + sizeof(restore_rt) > shdr.sh_size)
+			continue;
+		data = elf_getdata(scn, NULL);
+		if (!data || !data->d_buf ||
+		    a - shdr.sh_addr + sizeof(restore_rt) > data->d_size)
+			return false;
+		return memcmp((const char *)data->d_buf + (a - shdr.sh_addr),
+			      restore_rt, sizeof(restore_rt)) == 0;
+	}
+	return false;
+}
+
 static int resolve_pc(struct symbolizer *s, struct sym_module *sm, uint64_t pc)
 {
 	struct sym_frame f = {0};
@@ -350,6 +387,13 @@ static int resolve_pc(struct symbolizer *s, struct sym_module *sm, uint64_t pc)
 	f.module = sm ? intern(s, sm->m->path) : NULL;
 	if (!mod)
 		return add_frame(s, &f) ? -ENOMEM : 1;
+#if defined(__x86_64__)
+	/* 'pc' is a return address less one (lookup_addr) */
+	if (is_sigreturn(mod, pc + 1)) {
+		f.function = intern(s, "<signal handler called>");
+		return add_frame(s, &f) ? -ENOMEM : 1;
+	}
+#endif
 
 	{
 		GElf_Off off;

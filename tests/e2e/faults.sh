@@ -228,6 +228,14 @@ report_quiet() {
 	fi
 }
 report_quiet sighandler-lock-report sig.hbt
+# a handler's full stack names the kernel's return path (__restore_rt,
+# which libc's symbols leave unnamed) and goes on into what it interrupted
+if timeout 20 "$HBTRACE" dump --stacks sig.hbt >dump.out 2>&1 &&
+	grep -A1 '^ *#0 on_usr1 ' dump.out | grep -q '#1 <signal handler called> (.*libc'; then
+	ok "sighandler-stack-names-sigreturn"
+else
+	fail "sighandler-stack-names-sigreturn" "$(grep -m1 -A2 '#0 on_usr1 ' dump.out)"
+fi
 
 # a handler posting a semaphore while its thread blocks in the runtime:
 # in sem_wait on that semaphore (sem), in pthread_join (join) and in
