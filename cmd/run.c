@@ -32,8 +32,9 @@ static const char run_usage[] =
 	"[ARGS...]\n"
 	"\n"
 	"Run PROGRAM with the hbtrace runtime preloaded, write a trace per\n"
-	"process and print the report when it ends.  Exits with PROGRAM's\n"
-	"status (128+N when killed by signal N).\n"
+	"process and print the report on stderr when it ends (stdout stays\n"
+	"PROGRAM's).  Exits with PROGRAM's status (128+N when killed by\n"
+	"signal N).\n"
 	"\n"
 	"  -o, --output FILE   trace file name; %p becomes the pid\n"
 	"                      (default hbtrace.%p.hbt)\n"
@@ -409,10 +410,12 @@ int cmd_run(int argc, const char **argv)
 	collect_traces(list, o.out, pid, &traces);
 	unlink(list);
 	if (traces.n && !o.no_report) {
-		fflush(stderr);
-		report_print_traces((const char *const *)traces.v, traces.n,
-				    stdout);
+		/* on stderr, as sanitizers and valgrind report: stdout is the
+		 * program's, and may be piped into something that parses it */
 		fflush(stdout);
+		report_print_traces((const char *const *)traces.v, traces.n,
+				    stderr);
+		fflush(stderr);
 	}
 	print_trace_paths(&traces);
 	if (!traces.n && status != 127 && status != 126)

@@ -130,6 +130,12 @@ if [ "${HBT_E2E_RECORD:-1}" = 1 ]; then
 	"$HBTRACE" run --no-report -o "$T/bank.hbt" -- "$prog" >"$T/run.out" 2>"$T/run.err"
 	st=$?
 	[ "$st" -eq 0 ] && ok "run demo_bank" || fail "run demo_bank" "exit $st: $(tail -2 "$T/run.err")"
+	# with the report: on stderr; stdout is the program's alone
+	"$prog" >"$T/native.out" 2>/dev/null
+	"$HBTRACE" run -o "$T/bank-rep.hbt" -- "$prog" >"$T/run.out" 2>"$T/run.err"
+	cmp -s "$T/native.out" "$T/run.out" && grep -q "^SUMMARY: hbtrace: " "$T/run.err" &&
+		ok "run reports on stderr, stdout the program's" ||
+		fail "run reports on stderr, stdout the program's" "$(head -c 200 "$T/run.out")"
 	expect_status "dump demo_bank" 0 "$HBTRACE" dump "$T/bank.hbt"
 	if grep -q '^# threads 3' "$T/out" &&
 	   grep -q 'T2 *THREAD_START' "$T/out" &&
