@@ -218,6 +218,8 @@ def _hbt_main():
                     self._seq += 1
                     self._owner = (_thread.get_ident(), cur_task())
                     _h.ev(ACQUIRE, self, self.kind, 0, self._seq, _h.stack())
+                    if with_lines[0]:
+                        entered()
                     return True
                 if not blocking:
                     _h.ev(FAIL, self, self.kind, OP_TRY, OUT_BUSY, _h.stack())
@@ -240,6 +242,8 @@ def _hbt_main():
                     self._seq += 1
                     self._owner = (_thread.get_ident(), cur_task())
                     _h.ev(ACQUIRE, self, self.kind, op | OP_REQ, self._seq, 0)
+                    if with_lines[0]:
+                        entered()
                 else:
                     _h.ev(FAIL, self, self.kind, op, OUT_TIMEDOUT, 0)
                 return ok
@@ -290,6 +294,8 @@ def _hbt_main():
                     self._l.acquire()
                     self._count += 1
                     _h.ev(ACQUIRE, self, self.kind, OP_REC, self._seq, 0)
+                    if with_lines[0]:
+                        entered()
                     return True
                 if self._l.acquire(False):
                     op = 0
@@ -309,6 +315,8 @@ def _hbt_main():
                 self._count = 1
                 self._seq += 1
                 _h.ev(ACQUIRE, self, self.kind, op, self._seq, st)
+                if with_lines[0]:
+                    entered()
                 return True
 
             def release(self):
@@ -1211,6 +1219,7 @@ def _hbt_main():
                       "EXTENDED_ARG"))
     SWAPS = frozenset(("SWAP", "ROT_TWO", "ROT_THREE"))
     tables = {}
+    with_lines = [False]  # does any table have a one-line with?
     # Globals some function rebinds (STORE_GLOBAL): only their reads can
     # be half of a lost update or a race; reading a constant, a class or
     # a module is not worth a record.  Containers held in globals are
@@ -1247,15 +1256,18 @@ def _hbt_main():
                 prescan(c)
 
     def table_for(code):
-        """Accesses by line, recorded when the line starts, and by
-        await, recorded when the coroutine resumes there: ({line:
-        accs}, [(lo, hi, accs)])."""
+        """Accesses by line, recorded when the line starts; by await,
+        recorded when the coroutine resumes there; and by the offset of
+        a with statement whose body shares its line, recorded when a
+        lock's acquire enters it (entered): ({line: accs}, [(lo, hi,
+        accs)], {offset: accs})."""
         if code.co_name == "<module>":
             prescan(code)
         tab = {}
         post = {}
+        inwith = {}
         accesses, awaits = decode(code)
-        for line, acc, aw in accesses:
+        for line, acc, aw, w in accesses:
             op, target, b, name, key = acc
             if op == A_READ:
                 if target == T_GLOBAL and name not in rebound:
@@ -1264,16 +1276,22 @@ def _hbt_main():
                     continue
                 if target == T_ITEM and short(b) not in item_written:
                     continue
-            if aw is None:
+            if w is not None:
+                inwith.setdefault(w, []).append(acc)
+            elif aw is None:
                 tab.setdefault(line, []).append(acc)
             else:
                 post.setdefault(aw, []).append(acc)
+        if inwith:
+            with_lines[0] = True
         return ({k: tuple(v) for k, v in tab.items()},
-                [awaits[k] + (tuple(v),) for k, v in post.items()])
+                [awaits[k] + (tuple(v),) for k, v in post.items()],
+                {k: tuple(v) for k, v in inwith.items()})
 
     def decode1(code):
         import dis
         ins = []
+        offs = []  # offset of each entry of ins (with statements)
         line = code.co_firstlineno
         for i in dis.get_instructions(code):
             if i.opname == "YIELD_FROM":
@@ -1293,8 +1311,10 @@ def _hbt_main():
                     isinstance(i.argval, tuple):
                 for n in i.argval:
                     ins.append(("LOAD_FAST", 0, n, line, None))
+                    offs.append(i.offset)
                 continue
             ins.append((i.opname, i.arg, i.argval, line, aw))
+            offs.append(i.offset)
         tab = []
         last_attr = {}
         last_item = None
@@ -1302,7 +1322,10 @@ def _hbt_main():
         # f_lasti at a resume lies in [lo, hi) (3.8-3.10: YIELD_FROM - 2;
         # 3.11+: SEND .. its target)
         awaits = []
-        after = None  # (line, await number) of the last await
+        after = None  # (line, await number, n) of the last await
+        # (line, offset, n) of the last with statement's enter: what its
+        # line does after it runs inside the with (with lock: x += 1)
+        entered = None
 
         def base(k):
             # the instruction that pushed the operand k slots below
@@ -1327,8 +1350,11 @@ def _hbt_main():
 
         for n, (op, arg, val, line, aw) in enumerate(ins):
             if aw is not None:
-                after = (line, len(awaits))
+                after = (line, len(awaits), n)
                 awaits.append(aw)
+                continue
+            if op in ("SETUP_WITH", "BEFORE_WITH"):
+                entered = (line, offs[n], n)
                 continue
             acc = None
             if op == "LOAD_GLOBAL":
@@ -1376,8 +1402,17 @@ def _hbt_main():
             if acc is not None:
                 if acc[0] == A_MUT:
                     item_written.add(short(acc[2]))
-                tab.append((line, acc, after[1] if after is not None and
-                            after[0] == line else None))
+                aw = after if after is not None and after[0] == line \
+                    else None
+                w = entered if entered is not None and \
+                    entered[0] == line else None
+                if aw is not None and w is not None:
+                    if aw[2] > w[2]:
+                        w = None
+                    else:
+                        aw = None
+                tab.append((line, acc, aw[1] if aw is not None else None,
+                            w[1] if w is not None else None))
         return tab, awaits
 
     MISSING = object()
@@ -1511,7 +1546,7 @@ def _hbt_main():
             try:
                 t = table_for(code)
             except Exception:
-                t = ({}, [])
+                t = ({}, [], {})
             tables[code] = t
         return t
 
@@ -1521,7 +1556,7 @@ def _hbt_main():
         # event of the code (a coroutine resuming: see resumed)
         if not is_user(code.co_filename):
             return None
-        t, post = table_of(code)
+        t, post, _ = table_of(code)
         if not t and not post:
             return None
         first = code.co_firstlineno
@@ -1541,6 +1576,29 @@ def _hbt_main():
             if lo <= lasti < hi:
                 record(frame, accs)
                 return
+
+    def entered():
+        # A lock's acquire, after its ACQUIRE: if it is the enter of a
+        # with statement whose body shares the line (with lock: x += 1),
+        # the accesses after the enter, which the line event left out
+        # because they run inside the lock.  The enter's frame is the
+        # first user frame above the acquire (Condition.__enter__ and the
+        # like in between), stopped at the with opcode.  A with over
+        # anything but a lock records none of them.
+        try:
+            f = sys._getframe(2)
+            for _ in range(3):
+                if f is None:
+                    return
+                t = tables.get(f.f_code)
+                if t is not None:
+                    accs = t[2].get(f.f_lasti)
+                    if accs:
+                        record(f, accs)
+                    return
+                f = f.f_back
+        except Exception:
+            pass
 
     def record_safe(frame, accs):
         try:
