@@ -15,6 +15,7 @@ def _hbt_main():
 
     REQUEST, ACQUIRE, FAIL, RELEASE, POST, OBJ_INIT = 0x12, 0x13, 0x14, 0x15, 0x16, 0x10
     K_PY_LOCK, K_PY_RLOCK, K_PY_SEM, K_PY_EVENT = 16, 17, 19, 20
+    K_PY_QUEUE, K_PY_FUTURE = 21, 22
     K_LOCK, K_SEM, K_EVENT, K_COND, K_QUEUE, K_FUT, K_HANDOFF = 32, 33, 34, 35, 36, 37, 38
     OP_TRY, OP_TIMED, OP_REQ, OP_BCAST, OP_REC = 2, 4, 8, 16, 32
     OUT_BUSY, OUT_TIMEDOUT, OUT_CANCELLED = 1, 2, 5
@@ -399,18 +400,36 @@ def _hbt_main():
                       self.__dict__.get("_hbt_posts", 0), _h.stack())
             return r
 
-        def sem_release(self, n=1):
+        def sem_release(self, n=1, o_srel=o_srel):
+            # counted and POSTed before the real release: an acquirer it
+            # wakes reads the count at once, and must see this post
+            # (a release that then fails, over a BoundedSemaphore's
+            # bound, only orders more than it had to).  Under the
+            # semaphore's own condition: releasers count one at a time.
+            with self._cond:
+                p = self.__dict__.get("_hbt_posts", 0)
+                # one POST per unit: the reader places post k after
+                # post k - 1, and a lone release(n) seq would wait for
+                # it forever
+                for k in range(p + 1, p + n + 1):
+                    _h.ev(POST, self, K_PY_SEM, 0, k, 0)
+                self._hbt_posts = p + n
             o_srel(self, n) if n != 1 else o_srel(self)
-            p = self.__dict__.get("_hbt_posts", 0)
-            self._hbt_posts = p + n
-            # one POST per unit: the reader places post k after post
-            # k - 1, and a lone release(n) seq would wait for it forever
-            for k in range(p + 1, p + n + 1):
-                _h.ev(POST, self, K_PY_SEM, 0, k, 0)
 
         Sem.acquire = sem_acquire
         Sem.__enter__ = sem_acquire
         Sem.release = sem_release
+        # BoundedSemaphore.release does the work itself, without
+        # Semaphore.release: with only that patched, a bounded semaphore
+        # used as a mutex ordered nothing
+        BSem = threading.BoundedSemaphore
+        if BSem.release is not sem_release:
+            o_bsrel = BSem.release
+
+            def bsem_release(self, n=1):
+                sem_release(self, n, o_bsrel)
+
+            BSem.release = bsem_release
 
         Ev = threading.Event
         o_eset, o_ewait = Ev.set, Ev.wait
@@ -462,6 +481,112 @@ def _hbt_main():
         T.start = t_start
         T.join = t_join
         T._bootstrap_inner = t_boot
+
+    # ---- queue and concurrent.futures ---------------------------------
+    # Their locks and conditions are the standard library's own, so not
+    # recorded (want_wrapper): without these, an object handed over
+    # through a queue.Queue or a future's result raced with its maker.
+    # A counting object each: a put, task_done or completion POSTs, and
+    # the other side ACQUIREs the number of POSTs it observed.  The POST
+    # goes first, so whoever sees the item or the state change observes
+    # it; a put that then times out only orders more than it had to.
+    def patch_queue(queue):
+        Qt = queue.Queue
+        o_put, o_get = Qt.put, Qt.get
+        o_tdone, o_join = Qt.task_done, Qt.join
+
+        def post(q, attr, key, op):
+            with q.mutex:  # producers count one at a time
+                p = q.__dict__.get(attr, 0) + 1
+                _h.ev(POST, key, K_PY_QUEUE, op, p, 0)
+                setattr(q, attr, p)
+
+        def join_key(q):
+            k = q.__dict__.get("_hbt_join")
+            if k is None:
+                with q.mutex:
+                    k = q.__dict__.get("_hbt_join")
+                    if k is None:
+                        k = q._hbt_join = object()
+            return k
+
+        def q_put(self, item, block=True, timeout=None):
+            post(self, "_hbt_posts", self, 0)
+            return o_put(self, item, block, timeout)
+
+        def q_get(self, block=True, timeout=None):
+            r = o_get(self, block, timeout)
+            _h.ev(ACQUIRE, self, K_PY_QUEUE, 0,
+                  self.__dict__.get("_hbt_posts", 0), 0)
+            return r
+
+        def q_task_done(self):
+            post(self, "_hbt_dones", join_key(self), OP_BCAST)
+            return o_tdone(self)
+
+        def q_join(self):
+            r = o_join(self)
+            p = self.__dict__.get("_hbt_dones", 0)
+            if p:
+                _h.ev(ACQUIRE, join_key(self), K_PY_QUEUE, 0, p, 0)
+            return r
+
+        Qt.put, Qt.get = q_put, q_get
+        Qt.task_done, Qt.join = q_task_done, q_join
+
+    def patch_futures(base):
+        F = base.Future
+        o_sres, o_sexc = F.set_result, F.set_exception
+        o_res, o_exc = F.result, F.exception
+
+        def completed(f):
+            f._hbt_done = True
+            _h.ev(POST, f, K_PY_FUTURE, OP_BCAST, 1, 0)
+
+        def observed(f):
+            if f.__dict__.get("_hbt_done"):
+                _h.ev(ACQUIRE, f, K_PY_FUTURE, 0, 1, 0)
+
+        def f_set_result(self, result):
+            completed(self)
+            return o_sres(self, result)
+
+        def f_set_exception(self, exception):
+            completed(self)
+            return o_sexc(self, exception)
+
+        def f_result(self, timeout=None):
+            try:
+                return o_res(self, timeout)
+            finally:
+                observed(self)
+
+        def f_exception(self, timeout=None):
+            try:
+                return o_exc(self, timeout)
+            finally:
+                observed(self)
+
+        F.set_result, F.set_exception = f_set_result, f_set_exception
+        F.result, F.exception = f_result, f_exception
+
+    def patch_executor(thread):
+        # submit -> the worker running the call: the work queue is a
+        # C SimpleQueue, so the work item is the handed-over object
+        W = getattr(thread, "_WorkItem", None)
+        if W is None:
+            return
+        o_init, o_run = W.__init__, W.run
+
+        def w_init(self, *a, **kw):
+            o_init(self, *a, **kw)
+            _h.ev(POST, self, K_PY_FUTURE, 0, 1, 0)
+
+        def w_run(self):
+            _h.ev(ACQUIRE, self, K_PY_FUTURE, 0, 1, 0)
+            return o_run(self)
+
+        W.__init__, W.run = w_init, w_run
 
     # ---- live deadlocks ------------------------------------------------
     reported = []
@@ -1615,6 +1740,9 @@ def _hbt_main():
         access_tracer = _h.trace_on
 
     patched("threading", patch_threading)
+    patched("queue", patch_queue)
+    patched("concurrent.futures._base", patch_futures)
+    patched("concurrent.futures.thread", patch_executor)
     patched("asyncio", patch_asyncio)
     if access_tracer is not None:
         access_tracer()

@@ -135,6 +135,8 @@ enum hbt_obj_kind {
 	HBT_OBJ_PY_COND = 18,
 	HBT_OBJ_PY_SEM = 19, /* Semaphore / BoundedSemaphore */
 	HBT_OBJ_PY_EVENT = 20,
+	HBT_OBJ_PY_QUEUE = 21,	/* queue.Queue and subclasses */
+	HBT_OBJ_PY_FUTURE = 22, /* concurrent.futures future, work item */
 	/* asyncio */
 	HBT_OBJ_AIO_LOCK = 32,
 	HBT_OBJ_AIO_SEM = 33,

@@ -384,6 +384,8 @@ static const char *const obj_kind_names[256] = {
 	[HBT_OBJ_PY_COND] = "threading.Condition",
 	[HBT_OBJ_PY_SEM] = "threading.Semaphore",
 	[HBT_OBJ_PY_EVENT] = "threading.Event",
+	[HBT_OBJ_PY_QUEUE] = "queue.Queue",
+	[HBT_OBJ_PY_FUTURE] = "concurrent.futures.Future",
 	[HBT_OBJ_AIO_LOCK] = "asyncio.Lock",
 	[HBT_OBJ_AIO_SEM] = "asyncio.Semaphore",
 	[HBT_OBJ_AIO_EVENT] = "asyncio.Event",
@@ -1185,6 +1187,8 @@ static bool kind_is_counting(uint8_t kind)
 	case HBT_OBJ_SEM:
 	case HBT_OBJ_PY_SEM:
 	case HBT_OBJ_PY_EVENT:
+	case HBT_OBJ_PY_QUEUE:
+	case HBT_OBJ_PY_FUTURE:
 	case HBT_OBJ_AIO_SEM:
 	case HBT_OBJ_AIO_EVENT:
 	case HBT_OBJ_AIO_COND:

@@ -183,6 +183,10 @@ const char *an_kind_type(uint8_t kind)
 		return "threading.Semaphore";
 	case HBT_OBJ_PY_EVENT:
 		return "threading.Event";
+	case HBT_OBJ_PY_QUEUE:
+		return "queue.Queue";
+	case HBT_OBJ_PY_FUTURE:
+		return "concurrent.futures.Future";
 	case HBT_OBJ_AIO_LOCK:
 		return "asyncio.Lock";
 	case HBT_OBJ_AIO_SEM:

@@ -216,6 +216,8 @@ static bool hb_kind_is_post_like(uint8_t kind)
 	case HBT_OBJ_SEM:
 	case HBT_OBJ_PY_SEM:
 	case HBT_OBJ_PY_EVENT:
+	case HBT_OBJ_PY_QUEUE:
+	case HBT_OBJ_PY_FUTURE:
 	case HBT_OBJ_AIO_SEM:
 	case HBT_OBJ_AIO_EVENT:
 	case HBT_OBJ_AIO_QUEUE:
