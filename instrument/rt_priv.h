@@ -58,13 +58,15 @@ static inline struct rt_thread *rt_enter_fast(int *saved_errno)
 
 /*
  * Is this wrapper call a signal handler's, made while the thread was
- * inside the runtime?  Then it must not touch the interrupted code's
- * state: mutex and semaphore wrappers keep their event in t->sigq, the
- * others only count it as dropped.
+ * inside the runtime, in the middle of its work?  Then it must not touch
+ * the interrupted code's state: mutex and semaphore wrappers keep their
+ * event in t->sigq, the others only count it as dropped.  Not while the
+ * thread waits in a real call (rt_wait_begin): then the handler's call
+ * takes the wrapper's usual path, entered by rt_enter().
  */
 static inline bool rt_in_handler(const struct rt_thread *t)
 {
-	return t && t->in_runtime && !t->sig_off && !t->ended &&
+	return t && t->in_runtime && !t->sig_off && !t->waiting && !t->ended &&
 	       __atomic_load_n(&rt_active, __ATOMIC_RELAXED);
 }
 
@@ -73,10 +75,9 @@ static inline bool rt_in_handler(const struct rt_thread *t)
  * (blocking acquisitions, joins, condition and barrier waits).  The
  * runtime calls nothing of its own meanwhile, so a wrapper call is a
  * signal handler's (sig_off clear), and no record is half written, so
- * the handler records its event itself (waiting; rt_enter() and
- * rt_sigq_push()): a long wait may see more signals than t->sigq holds,
- * and memory accesses and other calls have no queue.  Returns what
- * rt_wait_end() restores.
+ * the handler's calls are recorded as any (waiting; rt_enter()): a long
+ * wait may see more signals than t->sigq holds, and memory accesses and
+ * most calls have no queue.  Returns what rt_wait_end() restores.
  */
 struct rt_wait {
 	bool sig_off;

@@ -409,16 +409,6 @@ static void rt_sigq_push(struct rt_thread *t, const struct rt_sig_event *e)
 	}
 	t->sigq[i] = *e;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (t->waiting) {
-		/* the thread blocks with its trace state whole: write now;
-		 * a handler nested in this one only queues, and the flush
-		 * picks its event up */
-		t->waiting = false;
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		rt_sigq_flush(t);
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		t->waiting = true;
-	}
 }
 
 static int rt_handler_mutex_lock(struct rt_thread *t, pthread_mutex_t *m,
