@@ -158,50 +158,14 @@ void an_tasks_event(struct an_tasks *t, const struct hbt_event *ev)
 
 const char *an_kind_type(uint8_t kind)
 {
-	switch (kind) {
-	case HBT_OBJ_MUTEX:
-		return "pthread_mutex";
-	case HBT_OBJ_RWLOCK:
-		return "pthread_rwlock";
-	case HBT_OBJ_SPIN:
-		return "pthread_spinlock";
-	case HBT_OBJ_COND:
-		return "pthread_cond";
-	case HBT_OBJ_SEM:
-		return "sem";
-	case HBT_OBJ_BARRIER:
-		return "pthread_barrier";
-	case HBT_OBJ_THREAD:
-		return "thread";
-	case HBT_OBJ_PY_LOCK:
-		return "threading.Lock";
-	case HBT_OBJ_PY_RLOCK:
-		return "threading.RLock";
-	case HBT_OBJ_PY_COND:
-		return "threading.Condition";
-	case HBT_OBJ_PY_SEM:
-		return "threading.Semaphore";
-	case HBT_OBJ_PY_EVENT:
-		return "threading.Event";
-	case HBT_OBJ_PY_QUEUE:
-		return "queue.Queue";
-	case HBT_OBJ_PY_FUTURE:
-		return "concurrent.futures.Future";
-	case HBT_OBJ_AIO_LOCK:
-		return "asyncio.Lock";
-	case HBT_OBJ_AIO_SEM:
-		return "asyncio.Semaphore";
-	case HBT_OBJ_AIO_EVENT:
-		return "asyncio.Event";
-	case HBT_OBJ_AIO_COND:
-		return "asyncio.Condition";
-	case HBT_OBJ_AIO_QUEUE:
-		return "asyncio.Queue";
-	case HBT_OBJ_AIO_FUTURE:
-		return "asyncio.Future";
-	default:
+	const char *name = hbt_obj_kind_name(kind);
+
+	/* the reader's names, but a handoff, an atomic and anything the
+	 * reader does not name show as a plain object */
+	if (kind == HBT_OBJ_AIO_HANDOFF || kind == HBT_OBJ_ATOMIC ||
+	    !strcmp(name, "unknown"))
 		return "object";
-	}
+	return name;
 }
 
 /* Short noun for "X created at ...". */
