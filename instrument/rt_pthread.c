@@ -204,7 +204,8 @@ static void rt_acquired(struct rt_thread *t, struct rt_shadow *sh, uint64_t obj,
 	struct rt_held_lock *h = NULL;
 	uint64_t seq = 0;
 
-	/* what a handler did while this thread waited came first */
+	/* what a handler queued before the acquisition (during the try or
+	 * the runtime's work around the wait) came first */
 	if (RT_UNLIKELY(t->sigq_n != 0))
 		rt_sigq_flush(t);
 	if (kind == HBT_OBJ_SEM) {

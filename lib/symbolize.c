@@ -346,6 +346,7 @@ static const char *src_file(Dwarf_Die *cu, Dwarf_Word idx)
  * "??".  Frames below it are what the signal interrupted.  Read from
  * the module's file, since the process is gone.
  */
+#if defined(__x86_64__)
 static bool is_sigreturn(Dwfl_Module *mod, uint64_t ret)
 {
 	static const unsigned char restore_rt[] = {0x48, 0xc7, 0xc0, 0x0f, 0x00,
@@ -374,6 +375,7 @@ static bool is_sigreturn(Dwfl_Module *mod, uint64_t ret)
 	}
 	return false;
 }
+#endif
 
 static int resolve_pc(struct symbolizer *s, struct sym_module *sm, uint64_t pc)
 {
