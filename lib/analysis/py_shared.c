@@ -11,8 +11,8 @@
  * one a write (a container mutation counts as one), not ordered by
  * happens-before with lock edges (hb.c, HB_LOCKS) among Python-level
  * objects: thread start and join, threading locks, events and
- * semaphores, queue.Queue and concurrent.futures, the loop handoffs (see ps_hb_wants for why not the
- * interpreter's native locks).  An
+ * semaphores, queue.Queue and concurrent.futures, the loop handoffs
+ * (see ps_hb_wants for why not the interpreter's native locks).  An
  * asyncio.Lock orders tasks of its own loop only, which share one thread,
  * so it never hides a race with another thread.  One finding per
  * location.
